@@ -1,0 +1,53 @@
+// Package accounts registers users, checks passwords and keeps sessions and personal
+// access tokens.
+package accounts
+
+import (
+	"context"
+	"time"
+)
+
+// User is a person with an account. Username is lower-case and never changes.
+type User struct {
+	ID           int64
+	Username     string
+	DisplayName  string
+	PasswordHash string
+	CreatedAt    time.Time
+}
+
+// Session is a signed-in browser. Only the SHA-256 of the cookie value is stored, so a
+// leaked database does not leak live sessions.
+type Session struct {
+	TokenHash string
+	UserID    int64
+	CSRFToken string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Token is a personal access token for scripts; like sessions, only its hash is kept.
+type Token struct {
+	ID        int64
+	UserID    int64
+	Name      string
+	TokenHash string
+	CreatedAt time.Time
+}
+
+// Store keeps accounts. Lookups of missing rows return fault.ErrNotFound; a taken
+// username returns fault.ErrConflict.
+type Store interface {
+	CreateUser(ctx context.Context, u *User) error
+	UserByID(ctx context.Context, id int64) (*User, error)
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	UsersByIDs(ctx context.Context, ids []int64) (map[int64]*User, error)
+	CountUsers(ctx context.Context) (int64, error)
+
+	CreateSession(ctx context.Context, s *Session) error
+	SessionByHash(ctx context.Context, hash string) (*Session, error)
+	DeleteSession(ctx context.Context, hash string) error
+
+	CreateToken(ctx context.Context, t *Token) error
+	TokenByHash(ctx context.Context, hash string) (*Token, error)
+}

@@ -1,0 +1,217 @@
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"jiayuan/app/fault"
+)
+
+// SessionTTL is how long a browser stays signed in.
+const SessionTTL = 30 * 24 * time.Hour
+
+var usernameRE = regexp.MustCompile(`^[\p{L}\p{N}_-]{2,32}$`)
+
+// RoleGranter records a site-wide role; the first admin is made through it.
+type RoleGranter interface {
+	Grant(ctx context.Context, userID int64, role, domain string) error
+}
+
+// Service is the account logic over a Store.
+type Service struct {
+	store  Store
+	roles  RoleGranter
+	params *argon2id.Params
+	now    func() time.Time
+}
+
+// NewService returns a Service. params may be nil for argon2id's recommended defaults;
+// tests pass cheaper ones.
+func NewService(store Store, roles RoleGranter, params *argon2id.Params) *Service {
+	if params == nil {
+		params = argon2id.DefaultParams
+	}
+	return &Service{store: store, roles: roles, params: params, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+}
+
+// RegisterInput is what a new user gives.
+type RegisterInput struct {
+	Username    string
+	Password    string
+	DisplayName string
+}
+
+// Register validates the input and creates the user.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error) {
+	username := strings.ToLower(strings.TrimSpace(in.Username))
+	if !utf8.ValidString(in.Username) || !usernameRE.MatchString(username) {
+		return nil, fault.Invalid("username", "用户名须为 2–32 个字母、数字、下划线或连字符 (username must be 2–32 letters, digits, _ or -)")
+	}
+	if err := checkPassword(in.Password); err != nil {
+		return nil, err
+	}
+	display, err := CleanDisplayName(in.DisplayName, username)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := argon2id.CreateHash(in.Password, s.params)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Username: username, DisplayName: display, PasswordHash: hash, CreatedAt: s.now()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, fault.ErrConflict) {
+			return nil, fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func checkPassword(p string) error {
+	if !utf8.ValidString(p) {
+		return fault.Invalid("password", "密码含有无效字符 (password is not valid UTF-8)")
+	}
+	if n := utf8.RuneCountInString(p); n < 8 || len(p) > 256 {
+		return fault.Invalid("password", "密码长度须为 8–256 个字符 (password must be 8–256 characters)")
+	}
+	return nil
+}
+
+// CleanDisplayName trims and checks a display name, falling back to the username.
+func CleanDisplayName(name, username string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return username, nil
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 50 || strings.ContainsAny(name, "\x00\r\n\t<>") {
+		return "", fault.Invalid("display_name", "显示名称须为 1–50 个字符，且不含换行或尖括号 (display name must be 1–50 characters without line breaks or angle brackets)")
+	}
+	return name, nil
+}
+
+// errBadLogin is deliberately the same for an unknown user and a wrong password.
+var errBadLogin = fault.Unauthorized("用户名或密码错误 (wrong username or password)")
+
+// Login checks the password and opens a session. It returns the raw cookie value.
+func (s *Service) Login(ctx context.Context, username, password string) (*User, *Session, string, error) {
+	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	if errors.Is(err, fault.ErrNotFound) {
+		// Hash anyway so that timing does not reveal which usernames exist.
+		_, _ = argon2id.CreateHash(password, s.params)
+		return nil, nil, "", errBadLogin
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	if err != nil || !ok {
+		return nil, nil, "", errBadLogin
+	}
+	raw := randomToken()
+	now := s.now()
+	sess := &Session{TokenHash: HashToken(raw), UserID: u.ID, CSRFToken: randomToken(), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, nil, "", err
+	}
+	return u, sess, raw, nil
+}
+
+// Logout ends the session behind the raw cookie value.
+func (s *Service) Logout(ctx context.Context, raw string) error {
+	return s.store.DeleteSession(ctx, HashToken(raw))
+}
+
+// SessionUser resolves a raw cookie value to its live session and user.
+func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Session, error) {
+	sess, err := s.store.SessionByHash(ctx, HashToken(raw))
+	if err != nil {
+		return nil, nil, err
+	}
+	if !s.now().Before(sess.ExpiresAt) {
+		_ = s.store.DeleteSession(ctx, sess.TokenHash)
+		return nil, nil, fault.ErrNotFound
+	}
+	u, err := s.store.UserByID(ctx, sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, sess, nil
+}
+
+// CreateToken makes a personal access token; the raw value is returned once.
+func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (string, *Token, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || name == "" || utf8.RuneCountInString(name) > 100 {
+		return "", nil, fault.Invalid("name", "令牌名称须为 1–100 个字符 (token name must be 1–100 characters)")
+	}
+	raw := "jy_" + randomToken()
+	t := &Token{UserID: userID, Name: name, TokenHash: HashToken(raw), CreatedAt: s.now()}
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return raw, t, nil
+}
+
+// TokenUser resolves a raw bearer token to its user.
+func (s *Service) TokenUser(ctx context.Context, raw string) (*User, error) {
+	t, err := s.store.TokenByHash(ctx, HashToken(raw))
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UserByID(ctx, t.UserID)
+}
+
+// EnsureAdmin creates the user "admin" with the admin role when there are no users yet.
+// An empty password is replaced by a generated one, returned so it can be printed once.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (created bool, pw string, err error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if password == "" {
+		password = randomToken()[:20]
+	}
+	u, err := s.Register(ctx, RegisterInput{Username: "admin", Password: password, DisplayName: "管理员"})
+	if err != nil {
+		return false, "", err
+	}
+	if err := s.roles.Grant(ctx, u.ID, "admin", "*"); err != nil {
+		return false, "", err
+	}
+	return true, password, nil
+}
+
+// HashToken is how session and access tokens are stored.
+func HashToken(raw string) string {
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux; if it does, nothing is safe
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Users returns the users with the given ids; missing ones are left out.
+func (s *Service) Users(ctx context.Context, ids []int64) (map[int64]*User, error) {
+	return s.store.UsersByIDs(ctx, ids)
+}
+
+// User returns one user by id.
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}

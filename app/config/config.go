@@ -1,0 +1,78 @@
+// Package config reads Jiayuan's settings from command-line flags and the environment.
+// Flags win over environment variables, which win over defaults.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Config is everything the server needs to start.
+type Config struct {
+	Addr             string
+	DataDir          string
+	MongoURI         string
+	MongoDatabase    string
+	OpenRegistration bool
+	AdminPassword    string
+	// PublicOrigin, when set, is the origin browsers use (https://forum.example.com);
+	// it is what cross-site checks compare against behind a proxy.
+	PublicOrigin string
+	// Rate limits per minute; 0 turns a limit off (benchmarks do).
+	LoginPerMinute int
+	PostPerMinute  int
+	ShutdownGrace  time.Duration
+	LogLevel       string
+}
+
+// Load parses args (without the program and command names) over the environment.
+func Load(args []string) (*Config, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.Addr, "addr", env("JIAYUAN_ADDR", "127.0.0.1:8080"), "listen address (JIAYUAN_ADDR)")
+	fs.StringVar(&c.DataDir, "data", env("JIAYUAN_DATA", "./data"), "data directory for the embedded database and files (JIAYUAN_DATA)")
+	fs.StringVar(&c.MongoURI, "mongodb-uri", env("MONGODB_URI", ""), "MongoDB connection string; empty uses the embedded SQLite engine (MONGODB_URI)")
+	fs.StringVar(&c.MongoDatabase, "mongodb-database", env("JIAYUAN_MONGODB_DATABASE", "jiayuan"), "MongoDB database name (JIAYUAN_MONGODB_DATABASE)")
+	openDefault := env("JIAYUAN_OPEN_REGISTRATION", "")
+	fs.StringVar(&openDefault, "open-registration", openDefault, "allow anyone to sign up: true or false (default: true with the embedded engine, false with MongoDB) (JIAYUAN_OPEN_REGISTRATION)")
+	fs.StringVar(&c.PublicOrigin, "public-origin", env("JIAYUAN_PUBLIC_ORIGIN", ""), "origin browsers use, e.g. https://jiayuan.example.com (JIAYUAN_PUBLIC_ORIGIN)")
+	fs.IntVar(&c.LoginPerMinute, "login-rate", envInt("JIAYUAN_LOGIN_RATE", 10), "sign-in and sign-up attempts per minute per address; 0 is unlimited (JIAYUAN_LOGIN_RATE)")
+	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
+	fs.StringVar(&c.LogLevel, "log-level", env("JIAYUAN_LOG_LEVEL", "info"), "debug, info, warn or error (JIAYUAN_LOG_LEVEL)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long to let requests finish on SIGTERM")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c.AdminPassword = os.Getenv("JIAYUAN_ADMIN_PASSWORD")
+	switch openDefault {
+	case "":
+		c.OpenRegistration = c.MongoURI == ""
+	default:
+		v, err := strconv.ParseBool(openDefault)
+		if err != nil {
+			return nil, fmt.Errorf("--open-registration: %q is not true or false", openDefault)
+		}
+		c.OpenRegistration = v
+	}
+	return c, nil
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,101 @@
+// Package forum is the boards, threads and posts of Jiayuan: validation, authorization
+// and the events that follow each write.
+package forum
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Board is a themed 家· board. Names and descriptions come in three languages.
+type Board struct {
+	ID              int64
+	Slug            string
+	Name            string // zh-Hans
+	NameHant        string
+	NameEn          string
+	Description     string
+	DescriptionHant string
+	DescriptionEn   string
+	Position        int
+	ThreadCount     int64
+	PostCount       int64
+	LastActivityAt  time.Time // zero when the board is empty
+	CreatedAt       time.Time
+}
+
+// Thread is a conversation in a board; its first post (seq 1) is the opening post.
+type Thread struct {
+	ID             int64
+	BoardID        int64
+	Title          string
+	AuthorID       int64
+	ReplyCount     int64 // posts after the first, deleted ones included
+	LastSeq        int64
+	Pinned         bool
+	Locked         bool
+	CreatedAt      time.Time
+	LastActivityAt time.Time
+}
+
+// Post is one message of a thread. Seq numbers a thread's posts 1, 2, 3… without gaps.
+//
+// Path orders the conversation as a tree: the path of the post it hangs under followed by
+// its own zero-padded seq, so sorting by path walks the tree depth-first and a page of
+// the tree is a keyset range, never a load of the whole thread.
+type Post struct {
+	ID         int64
+	ThreadID   int64
+	Seq        int64
+	AuthorID   int64
+	Body       string // Markdown source, as the author wrote it
+	HTML       string // sanitized rendering of Body
+	ReplyTo    int64  // id of the post answered, 0 for none
+	ReplyToSeq int64
+	Depth      int
+	PathPrefix string // the path of the parent it hangs under; the store appends the seq
+	Path       string
+	CreatedAt  time.Time
+	EditedAt   time.Time // zero if never edited
+	Deleted    bool
+	DeletedAt  time.Time
+}
+
+// PathSegment is the part of a path that a post adds for itself.
+func PathSegment(seq int64) string { return fmt.Sprintf("%010d.", seq) }
+
+// ThreadCursor is the position after which a board's next page of threads starts, in
+// the order pinned first, then last activity, newest first, then id.
+type ThreadCursor struct {
+	Pinned         bool
+	LastActivityAt time.Time
+	ID             int64
+}
+
+// Store keeps boards, threads and posts. Missing rows are fault.ErrNotFound; a taken
+// board slug is fault.ErrConflict.
+type Store interface {
+	CreateBoard(ctx context.Context, b *Board) error
+	BoardBySlug(ctx context.Context, slug string) (*Board, error)
+	BoardByID(ctx context.Context, id int64) (*Board, error)
+	ListBoards(ctx context.Context) ([]*Board, error)
+
+	// CreateThread stores t and its opening post p (seq 1) and bumps the board's
+	// counters; it fills in the ids, seq and path.
+	CreateThread(ctx context.Context, t *Thread, p *Post) error
+	ThreadByID(ctx context.Context, id int64) (*Thread, error)
+	// ListThreads returns a board's threads after the cursor (nil: from the start).
+	ListThreads(ctx context.Context, boardID int64, after *ThreadCursor, limit int) ([]*Thread, error)
+
+	// CreatePost appends p to its thread: it allocates the next seq, sets the path,
+	// and bumps the thread's and board's counters. Concurrent calls never share a seq.
+	CreatePost(ctx context.Context, p *Post) error
+	PostByID(ctx context.Context, id int64) (*Post, error)
+	// ListPosts returns a thread's posts with seq > afterSeq in seq order.
+	ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*Post, error)
+	// ListPostsByPath returns a thread's posts with path > afterPath in path (tree) order.
+	ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*Post, error)
+	UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error
+	SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error
+}

@@ -1,0 +1,360 @@
+package forum
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"jiayuan/app/events"
+	"jiayuan/app/fault"
+)
+
+// Limits on what users write.
+const (
+	MaxTitleRunes = 200
+	MaxBodyBytes  = 64 * 1024
+	// MaxDepth is how deep the tree indents; replies below it hang beside their parent
+	// and show a "replying to" link instead.
+	MaxDepth = 3
+)
+
+// Authorizer answers whether a user (0 for a guest) may act on an object in a domain.
+type Authorizer interface {
+	Allowed(userID int64, domain, object, action string) bool
+}
+
+// Renderer turns Markdown source into sanitized HTML.
+type Renderer interface {
+	Render(src string) string
+}
+
+// Publisher receives events after writes have succeeded.
+type Publisher interface {
+	Publish(e events.Event)
+}
+
+// Service is the forum's logic over a Store.
+type Service struct {
+	store  Store
+	auth   Authorizer
+	render Renderer
+	bus    Publisher
+	now    func() time.Time
+}
+
+// NewService wires a Service.
+func NewService(store Store, auth Authorizer, render Renderer, bus Publisher) *Service {
+	return &Service{store: store, auth: auth, render: render, bus: bus,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+}
+
+// BoardDomain is the policy domain of a board.
+func BoardDomain(slug string) string { return "board:" + slug }
+
+func (s *Service) require(userID int64, slug, object, action string) error {
+	if s.auth.Allowed(userID, BoardDomain(slug), object, action) {
+		return nil
+	}
+	if userID == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	return fault.Forbidden("你没有权限执行此操作 (you are not allowed to do this)")
+}
+
+// Boards lists the boards the user may read, in display order.
+func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
+	all, err := s.store.ListBoards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, b := range all {
+		if s.auth.Allowed(userID, BoardDomain(b.Slug), "board", "read") {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// Board returns a board the user may read.
+func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board, error) {
+	b, err := s.store.BoardBySlug(ctx, slug)
+	if err != nil {
+		return nil, notFound(err, "版块 (board)")
+	}
+	if err := s.require(userID, slug, "board", "read"); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Threads returns one page of a board's threads and the cursor of the next page (nil at
+// the end).
+func (s *Service) Threads(ctx context.Context, userID int64, slug string, after *ThreadCursor, limit int) (*Board, []*Thread, *ThreadCursor, error) {
+	b, err := s.Board(ctx, userID, slug)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var next *ThreadCursor
+	if len(ts) > limit {
+		ts = ts[:limit]
+		last := ts[limit-1]
+		next = &ThreadCursor{Pinned: last.Pinned, LastActivityAt: last.LastActivityAt, ID: last.ID}
+	}
+	return b, ts, next, nil
+}
+
+// Thread returns a thread and its board, if the user may read the board.
+func (s *Service) Thread(ctx context.Context, userID, id int64) (*Thread, *Board, error) {
+	t, err := s.store.ThreadByID(ctx, id)
+	if err != nil {
+		return nil, nil, notFound(err, "主题 (thread)")
+	}
+	b, err := s.store.BoardByID(ctx, t.BoardID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.require(userID, b.Slug, "board", "read"); err != nil {
+		return nil, nil, err
+	}
+	return t, b, nil
+}
+
+// Page is one page of a thread's posts.
+type Page struct {
+	Thread    *Thread
+	Board     *Board
+	Posts     []*Post
+	NextAfter int64  // seq to continue after in time order; 0 at the end
+	NextPath  string // path to continue after in tree order; "" at the end
+}
+
+// Posts returns the posts of a thread after seq, in time order.
+func (s *Service) Posts(ctx context.Context, userID, threadID, afterSeq int64, limit int) (*Page, error) {
+	t, b, err := s.Thread(ctx, userID, threadID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.store.ListPosts(ctx, threadID, afterSeq, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	pg := &Page{Thread: t, Board: b, Posts: ps}
+	if len(ps) > limit {
+		pg.Posts = ps[:limit]
+		pg.NextAfter = pg.Posts[limit-1].Seq
+	}
+	return pg, nil
+}
+
+// Tree returns the posts of a thread after path, in conversation (tree) order.
+func (s *Service) Tree(ctx context.Context, userID, threadID int64, afterPath string, limit int) (*Page, error) {
+	t, b, err := s.Thread(ctx, userID, threadID)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.store.ListPostsByPath(ctx, threadID, afterPath, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	pg := &Page{Thread: t, Board: b, Posts: ps}
+	if len(ps) > limit {
+		pg.Posts = ps[:limit]
+		pg.NextPath = pg.Posts[limit-1].Path
+	}
+	return pg, nil
+}
+
+// CreateThread opens a thread in a board with its first post.
+func (s *Service) CreateThread(ctx context.Context, userID int64, slug, title, body string) (*Thread, *Post, error) {
+	b, err := s.store.BoardBySlug(ctx, slug)
+	if err != nil {
+		return nil, nil, notFound(err, "版块 (board)")
+	}
+	if err := s.require(userID, slug, "thread", "create"); err != nil {
+		return nil, nil, err
+	}
+	title, err = CleanTitle(title)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckBody(body); err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	t := &Thread{BoardID: b.ID, Title: title, AuthorID: userID, CreatedAt: now, LastActivityAt: now}
+	p := &Post{AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: now}
+	if err := s.store.CreateThread(ctx, t, p); err != nil {
+		return nil, nil, err
+	}
+	s.bus.Publish(events.Event{Type: events.ThreadCreated, BoardSlug: slug, ThreadID: t.ID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	s.bus.Publish(events.Event{Type: events.PostCreated, BoardSlug: slug, ThreadID: t.ID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	return t, p, nil
+}
+
+// Reply adds a post to a thread, optionally answering an earlier post of it.
+func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string, replyTo int64) (*Post, error) {
+	t, b, err := s.Thread(ctx, userID, threadID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.require(userID, b.Slug, "post", "create"); err != nil {
+		return nil, err
+	}
+	if t.Locked {
+		return nil, fault.Locked("主题已锁定，不能回复 (this thread is locked)")
+	}
+	if err := CheckBody(body); err != nil {
+		return nil, err
+	}
+	p := &Post{ThreadID: threadID, AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: s.now()}
+	if replyTo != 0 {
+		parent, err := s.store.PostByID(ctx, replyTo)
+		if err != nil || parent.ThreadID != threadID {
+			return nil, fault.Invalid("reply_to", "reply_to 须为本主题中的帖子 (reply_to must be a post of this thread)")
+		}
+		hang(p, parent)
+	}
+	if err := s.store.CreatePost(ctx, p); err != nil {
+		return nil, err
+	}
+	s.bus.Publish(events.Event{Type: events.PostCreated, BoardSlug: b.Slug, ThreadID: threadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	return p, nil
+}
+
+// hang places p in the tree under parent: one level deeper, or beside parent once the
+// tree is MaxDepth deep. Answers to the opening post are top-level, like answers to the
+// thread itself.
+func hang(p, parent *Post) {
+	p.ReplyTo, p.ReplyToSeq = parent.ID, parent.Seq
+	switch {
+	case parent.Seq == 1:
+		p.PathPrefix, p.Depth = "", 0
+	case parent.Depth >= MaxDepth:
+		p.PathPrefix, p.Depth = strings.TrimSuffix(parent.Path, PathSegment(parent.Seq)), parent.Depth
+	default:
+		p.PathPrefix, p.Depth = parent.Path, parent.Depth+1
+	}
+}
+
+// EditPost replaces a post's body. Authors edit their own; others need edit_any.
+func (s *Service) EditPost(ctx context.Context, userID, postID int64, body string) (*Post, error) {
+	p, b, err := s.ownPost(ctx, userID, postID, "edit")
+	if err != nil {
+		return nil, err
+	}
+	if p.Deleted {
+		return nil, fault.Conflict("post_deleted", "帖子已删除，不能编辑 (this post is deleted and cannot be edited)")
+	}
+	if err := CheckBody(body); err != nil {
+		return nil, err
+	}
+	html, at := s.render.Render(body), s.now()
+	if err := s.store.UpdatePostBody(ctx, postID, body, html, at); err != nil {
+		return nil, err
+	}
+	p.Body, p.HTML, p.EditedAt = body, html, at
+	s.bus.Publish(events.Event{Type: events.PostUpdated, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	return p, nil
+}
+
+// DeletePost soft-deletes a post: it stays in the database and can be restored.
+func (s *Service) DeletePost(ctx context.Context, userID, postID int64) error {
+	p, b, err := s.ownPost(ctx, userID, postID, "delete")
+	if err != nil {
+		return err
+	}
+	if p.Deleted {
+		return nil
+	}
+	if err := s.store.SetPostDeleted(ctx, postID, true, s.now()); err != nil {
+		return err
+	}
+	s.bus.Publish(events.Event{Type: events.PostDeleted, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	return nil
+}
+
+// ownPost loads a post and checks verb_own (for its author) or verb_any (for others).
+func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string) (*Post, *Board, error) {
+	if userID == 0 {
+		return nil, nil, fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	p, err := s.store.PostByID(ctx, postID)
+	if err != nil {
+		return nil, nil, notFound(err, "帖子 (post)")
+	}
+	_, b, err := s.Thread(ctx, userID, p.ThreadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	action := verb + "_any"
+	if p.AuthorID == userID {
+		action = verb + "_own"
+	}
+	if !s.auth.Allowed(userID, BoardDomain(b.Slug), "post", action) {
+		return nil, nil, fault.Forbidden("只能修改自己的帖子 (you can only change your own posts)")
+	}
+	return p, b, nil
+}
+
+// CleanTitle trims a title and checks its length and characters.
+func CleanTitle(title string) (string, error) {
+	if !utf8.ValidString(title) {
+		return "", fault.Invalid("title", "标题含有无效的 UTF-8 字符 (title is not valid UTF-8)")
+	}
+	title = strings.TrimSpace(title)
+	n := utf8.RuneCountInString(title)
+	if n == 0 {
+		return "", fault.Invalid("title", "标题不能为空 (title must not be empty)")
+	}
+	if n > MaxTitleRunes {
+		return "", fault.Invalid("title", "标题最多 %d 个字符，现为 %d (title must be at most %d characters, it has %d)", MaxTitleRunes, n, MaxTitleRunes, n)
+	}
+	if strings.IndexFunc(title, func(r rune) bool { return unicode.IsControl(r) }) >= 0 {
+		return "", fault.Invalid("title", "标题不能包含换行或控制字符 (title must not contain line breaks or control characters)")
+	}
+	return title, nil
+}
+
+// CheckBody checks a post body's encoding and size.
+func CheckBody(body string) error {
+	if !utf8.ValidString(body) {
+		return fault.Invalid("body", "正文含有无效的 UTF-8 字符 (body is not valid UTF-8)")
+	}
+	if strings.TrimSpace(body) == "" {
+		return fault.Invalid("body", "正文不能为空 (body must not be empty)")
+	}
+	if len(body) > MaxBodyBytes {
+		return fault.Invalid("body", "正文最多 64 KiB，现为 %d 字节 (body must be at most 64 KiB, it has %d bytes)", len(body), len(body))
+	}
+	if strings.ContainsRune(body, 0) {
+		return fault.Invalid("body", "正文不能包含 NUL 字符 (body must not contain NUL characters)")
+	}
+	return nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, fault.ErrNotFound) {
+		return fault.NotFound(what)
+	}
+	return err
+}
+
+// Post returns one post, if the user may read its board.
+func (s *Service) Post(ctx context.Context, userID, postID int64) (*Post, error) {
+	p, err := s.store.PostByID(ctx, postID)
+	if err != nil {
+		return nil, notFound(err, "帖子 (post)")
+	}
+	if _, _, err := s.Thread(ctx, userID, p.ThreadID); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
