@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+)
+
+// migrations are applied in order, each once, each in its own transaction. Never edit
+// one that has shipped: add a new one.
+var migrations = []string{
+	// 1: the forum's foundation.
+	`CREATE TABLE users (
+		id INTEGER PRIMARY KEY,
+		username TEXT NOT NULL UNIQUE,
+		display_name TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE sessions (
+		token_hash TEXT PRIMARY KEY,
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		csrf_token TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_user ON sessions(user_id);
+	CREATE TABLE tokens (
+		id INTEGER PRIMARY KEY,
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		name TEXT NOT NULL,
+		token_hash TEXT NOT NULL UNIQUE,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE roles (
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		role TEXT NOT NULL,
+		domain TEXT NOT NULL,
+		PRIMARY KEY (user_id, role, domain)
+	) WITHOUT ROWID;
+	CREATE TABLE boards (
+		id INTEGER PRIMARY KEY,
+		slug TEXT NOT NULL UNIQUE,
+		name TEXT NOT NULL, name_hant TEXT NOT NULL, name_en TEXT NOT NULL,
+		description TEXT NOT NULL, description_hant TEXT NOT NULL, description_en TEXT NOT NULL,
+		position INTEGER NOT NULL,
+		thread_count INTEGER NOT NULL DEFAULT 0,
+		post_count INTEGER NOT NULL DEFAULT 0,
+		last_activity_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE threads (
+		id INTEGER PRIMARY KEY,
+		board_id INTEGER NOT NULL REFERENCES boards(id),
+		title TEXT NOT NULL,
+		author_id INTEGER NOT NULL REFERENCES users(id),
+		reply_count INTEGER NOT NULL DEFAULT 0,
+		last_seq INTEGER NOT NULL DEFAULT 0,
+		pinned INTEGER NOT NULL DEFAULT 0,
+		locked INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		last_activity_at INTEGER NOT NULL
+	);
+	CREATE INDEX threads_board_order ON threads(board_id, pinned DESC, last_activity_at DESC, id DESC);
+	CREATE TABLE posts (
+		id INTEGER PRIMARY KEY,
+		thread_id INTEGER NOT NULL REFERENCES threads(id),
+		seq INTEGER NOT NULL,
+		author_id INTEGER NOT NULL REFERENCES users(id),
+		body TEXT NOT NULL,
+		html TEXT NOT NULL,
+		reply_to INTEGER NOT NULL DEFAULT 0,
+		reply_to_seq INTEGER NOT NULL DEFAULT 0,
+		depth INTEGER NOT NULL DEFAULT 0,
+		path TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		edited_at INTEGER NOT NULL DEFAULT 0,
+		deleted INTEGER NOT NULL DEFAULT 0,
+		deleted_at INTEGER NOT NULL DEFAULT 0,
+		UNIQUE (thread_id, seq)
+	);
+	CREATE INDEX posts_thread_path ON posts(thread_id, path);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var current int
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	for v := current + 1; v <= len(migrations); v++ {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, v)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

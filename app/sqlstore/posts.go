@@ -1,0 +1,151 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+)
+
+const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at`
+
+func scanPost(row scanner) (*forum.Post, error) {
+	var p forum.Post
+	var created, edited, deletedAt int64
+	err := row.Scan(&p.ID, &p.ThreadID, &p.Seq, &p.AuthorID, &p.Body, &p.HTML, &p.ReplyTo, &p.ReplyToSeq, &p.Depth, &p.Path,
+		&created, &edited, &p.Deleted, &deletedAt)
+	if err != nil {
+		return nil, err
+	}
+	p.CreatedAt, p.EditedAt, p.DeletedAt = fromMS(created), fromMS(edited), fromMS(deletedAt)
+	return &p, nil
+}
+
+func insertPost(ctx context.Context, tx *sql.Tx, p *forum.Post) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path, ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt))
+	if err != nil {
+		return err
+	}
+	p.ID, err = res.LastInsertId()
+	return err
+}
+
+// CreatePost appends p to its thread. The seq comes from the thread row's own counter,
+// bumped in the same transaction, so concurrent replies can neither share nor skip one.
+func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var seq, boardID int64
+		err := tx.QueryRowContext(ctx, `UPDATE threads SET last_seq = last_seq + 1, reply_count = reply_count + 1, last_activity_at = MAX(last_activity_at, ?)
+			WHERE id = ? RETURNING last_seq, board_id`, ms(p.CreatedAt), p.ThreadID).Scan(&seq, &boardID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.NotFound("thread")
+		} else if err != nil {
+			return err
+		}
+		p.Seq, p.Path = seq, p.PathPrefix+forum.PathSegment(seq)
+		if err := insertPost(ctx, tx, p); err != nil {
+			return err
+		}
+		return bumpBoard(ctx, tx, boardID, 0, 1, p.CreatedAt)
+	})
+}
+
+// PostByID returns one post.
+func (s *Store) PostByID(ctx context.Context, id int64) (*forum.Post, error) {
+	p, err := scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE id = ?`, id))
+	return p, notFound(err, "post")
+}
+
+// ListPosts returns a thread's posts after a seq, in seq order, from the (thread_id, seq) index.
+func (s *Store) ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?`, threadID, afterSeq, limit)
+}
+
+// ListPostsByPath returns a thread's posts after a path, in tree order.
+func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND path > ? ORDER BY path LIMIT ?`, threadID, afterPath, limit)
+}
+
+func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*forum.Post
+	for rows.Next() {
+		p, err := scanPost(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpdatePostBody replaces a post's source and rendering.
+func (s *Store) UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error {
+	return s.affectOne(ctx, `UPDATE posts SET body = ?, html = ?, edited_at = ? WHERE id = ?`, body, html, ms(editedAt), id)
+}
+
+// SetPostDeleted hides or restores a post.
+func (s *Store) SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error {
+	if !deleted {
+		at = time.Time{}
+	}
+	return s.affectOne(ctx, `UPDATE posts SET deleted = ?, deleted_at = ? WHERE id = ?`, deleted, ms(at), id)
+}
+
+func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fault.NotFound("post")
+	}
+	return nil
+}
+
+// ImportThread bulk-loads a thread with all its posts in one transaction, for seeding
+// demos and benchmarks: posts[0] becomes seq 1, and counters end as if each post had
+// been created one by one.
+func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
+	if len(posts) == 0 {
+		return fault.Invalid("posts", "a thread needs at least its opening post")
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		last := posts[len(posts)-1].CreatedAt
+		t.LastActivityAt = last
+		if err := insertThread(ctx, tx, t, int64(len(posts)), int64(len(posts)-1)); err != nil {
+			return err
+		}
+		t.LastSeq, t.ReplyCount = int64(len(posts)), int64(len(posts)-1)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, p := range posts {
+			p.ThreadID, p.Seq = t.ID, int64(i+1)
+			p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
+			res, err := stmt.ExecContext(ctx, p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path,
+				ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt))
+			if err != nil {
+				return err
+			}
+			if p.ID, err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		return bumpBoard(ctx, tx, t.BoardID, 1, int64(len(posts)), last)
+	})
+}

@@ -1,0 +1,181 @@
+package web
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+)
+
+func (s *Server) apiBoards(c *fiber.Ctx) error {
+	bs, err := s.Forum.Boards(c.UserContext(), userID(c))
+	if err != nil {
+		return err
+	}
+	out := make([]boardJSON, len(bs))
+	for i, b := range bs {
+		out[i] = toBoard(b)
+	}
+	return c.JSON(fiber.Map{"boards": out})
+}
+
+func (s *Server) apiThreads(c *fiber.Ctx) error {
+	limit, err := limitQuery(c, 30, 100)
+	if err != nil {
+		return err
+	}
+	cur, err := decodeCursor(c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	b, ts, next, err := s.Forum.Threads(c.UserContext(), userID(c), c.Params("slug"), cur, limit)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.AuthorID
+	}
+	users, err := s.Accounts.Users(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	out := make([]threadJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toThread(t, b.Slug, users)
+	}
+	return c.JSON(fiber.Map{"board": toBoard(b), "threads": out, "next_cursor": encodeCursor(next)})
+}
+
+type threadRequest struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+func (s *Server) apiCreateThread(c *fiber.Ctx) error {
+	var req threadRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	t, p, err := s.Forum.CreateThread(c.UserContext(), userID(c), c.Params("slug"), req.Title, req.Body)
+	if err != nil {
+		return err
+	}
+	users := map[int64]*accounts.User{caller(c).user.ID: caller(c).user}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"thread": toThread(t, c.Params("slug"), users), "post": toPost(p, users)})
+}
+
+func (s *Server) apiThread(c *fiber.Ctx) error {
+	id, err := idParam(c, "主题 (thread)")
+	if err != nil {
+		return err
+	}
+	after, err := int64Query(c, "after")
+	if err != nil {
+		return err
+	}
+	limit, err := limitQuery(c, 50, 100)
+	if err != nil {
+		return err
+	}
+	pg, err := s.Forum.Posts(c.UserContext(), userID(c), id, after, limit)
+	if err != nil {
+		return err
+	}
+	users, err := s.authorsOf(c, pg)
+	if err != nil {
+		return err
+	}
+	posts := make([]postJSON, len(pg.Posts))
+	for i, p := range pg.Posts {
+		posts[i] = toPost(p, users)
+	}
+	var next *int64
+	if pg.NextAfter != 0 {
+		next = &pg.NextAfter
+	}
+	return c.JSON(fiber.Map{"thread": toThread(pg.Thread, pg.Board.Slug, users), "posts": posts, "next_after": next})
+}
+
+// authorsOf loads, in one query, the authors of a page's posts and of its thread.
+func (s *Server) authorsOf(c *fiber.Ctx, pg *forum.Page) (map[int64]*accounts.User, error) {
+	ids := make([]int64, 0, len(pg.Posts)+1)
+	ids = append(ids, pg.Thread.AuthorID)
+	for _, p := range pg.Posts {
+		ids = append(ids, p.AuthorID)
+	}
+	return s.Accounts.Users(c.UserContext(), ids)
+}
+
+type postRequest struct {
+	Body    string `json:"body"`
+	ReplyTo int64  `json:"reply_to"`
+}
+
+func (s *Server) apiCreatePost(c *fiber.Ctx) error {
+	id, err := idParam(c, "主题 (thread)")
+	if err != nil {
+		return err
+	}
+	var req postRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.Forum.Reply(c.UserContext(), userID(c), id, req.Body, req.ReplyTo)
+	if err != nil {
+		return err
+	}
+	users := map[int64]*accounts.User{caller(c).user.ID: caller(c).user}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"post": toPost(p, users)})
+}
+
+type editRequest struct {
+	Body string `json:"body"`
+}
+
+func (s *Server) apiEditPost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	var req editRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := s.Forum.EditPost(c.UserContext(), userID(c), id, req.Body)
+	if err != nil {
+		return err
+	}
+	users, err := s.Accounts.Users(c.UserContext(), []int64{p.AuthorID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"post": toPost(p, users)})
+}
+
+func (s *Server) apiDeletePost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	if err := s.Forum.DeletePost(c.UserContext(), userID(c), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// apiPreview renders Markdown for the editor's preview without storing anything.
+func (s *Server) apiPreview(c *fiber.Ctx) error {
+	if userID(c) == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	var req editRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := forum.CheckBody(req.Body); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"html": s.Markup.Render(req.Body)})
+}

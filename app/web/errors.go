@@ -1,0 +1,77 @@
+package web
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/fault"
+)
+
+// apiError is the JSON error shape: {"error": {"code": "…", "message": "…"}}.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+var statusOf = map[fault.Kind]int{
+	fault.KindNotFound:     fiber.StatusNotFound,
+	fault.KindForbidden:    fiber.StatusForbidden,
+	fault.KindUnauthorized: fiber.StatusUnauthorized,
+	fault.KindConflict:     fiber.StatusConflict,
+	fault.KindInvalid:      fiber.StatusUnprocessableEntity,
+	fault.KindLocked:       fiber.StatusLocked,
+	fault.KindTooMany:      fiber.StatusTooManyRequests,
+	fault.KindBadRequest:   fiber.StatusBadRequest,
+}
+
+// fiberErrors give Fiber's own errors (unknown route, oversized body…) a code and a
+// message a person can act on.
+var fiberErrors = map[int]apiErrorBody{
+	fiber.StatusNotFound:              {"not_found", "页面或接口不存在 (no such page or endpoint)", ""},
+	fiber.StatusMethodNotAllowed:      {"method_not_allowed", "不支持此请求方法 (method not allowed)", ""},
+	fiber.StatusRequestEntityTooLarge: {"too_large", "请求体超过 1 MiB (request body is larger than 1 MiB)", ""},
+	fiber.StatusBadRequest:            {"bad_request", "请求格式错误 (malformed request)", ""},
+	fiber.StatusTooManyRequests:       {"rate_limited", "操作太频繁，请稍后再试 (too many requests, please wait a moment)", ""},
+}
+
+// handleError is the one place where errors become responses. Domain errors carry a safe
+// message; anything else is logged and answered with a generic 500.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	status, body := fiber.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "服务器内部错误，请稍后再试 (internal error, please try again later)"}
+	var fe *fault.Error
+	var fbe *fiber.Error
+	switch {
+	case errors.As(err, &fe) && fe.Kind != fault.KindInternal:
+		status, body = statusOf[fe.Kind], apiErrorBody{Code: fe.Code, Message: fe.Message, Field: fe.Field}
+	case errors.As(err, &fbe):
+		status = fbe.Code
+		if b, ok := fiberErrors[fbe.Code]; ok {
+			body = b
+		} else if status < 500 {
+			body = apiErrorBody{Code: "error", Message: fbe.Message}
+		}
+	}
+	if status >= 500 {
+		s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	if wantsHTML(c) {
+		return s.renderError(c, status, body.Message)
+	}
+	return c.Status(status).JSON(apiError{Error: body})
+}
+
+// wantsHTML tells page requests from API calls, so a browser gets a page, not JSON.
+func wantsHTML(c *fiber.Ctx) bool {
+	p := c.Path()
+	if strings.HasPrefix(p, "/api/") || p == "/ws" {
+		return false
+	}
+	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html") || c.Method() == fiber.MethodPost
+}

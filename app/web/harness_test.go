@@ -1,0 +1,296 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/config"
+	"jiayuan/app/events"
+	"jiayuan/app/forum"
+	"jiayuan/app/markup"
+	"jiayuan/app/sqlstore"
+	"jiayuan/app/web"
+	"jiayuan/policy"
+)
+
+// cheapArgon keeps tests fast; production uses argon2id's recommended parameters.
+var cheapArgon = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// env is one Jiayuan over a fresh SQLite database, driven through app.Test.
+type env struct {
+	t      *testing.T
+	srv    *web.Server
+	addr   string
+	store  *sqlstore.Store
+	forum  *forum.Service
+	acc    *accounts.Service
+	mu     sync.Mutex
+	events []events.Event
+}
+
+func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "jiayuan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	en, err := policy.New(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := &env{t: t, store: st}
+	bus := events.NewBus(log)
+	bus.Subscribe(func(ev events.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() })
+	acc := accounts.NewService(st, en, cheapArgon)
+	e.acc = acc
+	render := markup.New()
+	e.forum = forum.NewService(st, en, render, bus)
+	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := acc.EnsureAdmin(ctx, "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{OpenRegistration: true}
+	for _, m := range mutate {
+		m(cfg)
+	}
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Roles: en, Markup: render, Ready: st.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.addr = ln.Addr().String()
+	go e.srv.Serve(ln)
+	t.Cleanup(func() { e.srv.Shutdown(time.Second) })
+	return e
+}
+
+// send makes a real HTTP round trip to the server on its local port, so limits that
+// the HTTP server enforces (body size) behave as in production.
+func (e *env) send(req *http.Request) (*http.Response, error) {
+	req.RequestURI = ""
+	req.URL.Scheme, req.URL.Host = "http", e.addr
+	return noRedirects.Do(req)
+}
+
+var noRedirects = &http.Client{
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Timeout:       30 * time.Second,
+}
+
+// resp is a finished response with its body read.
+type resp struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, r.Body)
+	}
+	return m
+}
+
+// errCode returns error.code of a JSON error response.
+func (r resp) errCode(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	e, ok := m["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("no error object in %s", r.Body)
+	}
+	if msg, _ := e["message"].(string); msg == "" {
+		t.Fatalf("error without a message: %s", r.Body)
+	}
+	return e["code"].(string)
+}
+
+// client is a caller: a guest, a browser with a session cookie and CSRF token, or a
+// script with a bearer token.
+type client struct {
+	e      *env
+	cookie string
+	csrf   string
+	bearer string
+	header map[string]string
+}
+
+func (e *env) guest() *client { return &client{e: e} }
+
+func (c *client) do(method, path string, body any) resp {
+	c.e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.cookie != "" {
+		req.Header.Set("Cookie", "jy_session="+c.cookie)
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.e.send(req)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
+}
+
+// form posts an HTML form as a browser without JavaScript would.
+func (c *client) form(path string, values map[string]string) resp {
+	c.e.t.Helper()
+	var b strings.Builder
+	first := true
+	for k, v := range values {
+		if !first {
+			b.WriteByte('&')
+		}
+		first = false
+		b.WriteString(urlEncode(k) + "=" + urlEncode(v))
+	}
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(b.String()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "text/html")
+	if c.cookie != "" {
+		req.Header.Set("Cookie", "jy_session="+c.cookie)
+	}
+	res, err := c.e.send(req)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if ck := sessionFrom(res.Header); ck != "" {
+		c.cookie = ck
+	}
+	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
+}
+
+// user registers and signs in a new browser user.
+func (e *env) user(name string) *client {
+	e.t.Helper()
+	g := e.guest()
+	if r := g.do("POST", "/api/v1/auth/register", map[string]string{"username": name, "password": "password-" + name, "display_name": "用户" + name}); r.Status != 201 {
+		e.t.Fatalf("register %s: %d %s", name, r.Status, r.Body)
+	}
+	return e.login(name, "password-"+name)
+}
+
+// direct makes a signed-in user through the services, bypassing the HTTP sign-in
+// endpoints (and their rate limit).
+func (e *env) direct(name string) *client {
+	e.t.Helper()
+	if _, err := e.acc.Register(e.t.Context(), accounts.RegisterInput{Username: name, Password: "password-" + name}); err != nil {
+		e.t.Fatal(err)
+	}
+	_, sess, raw, err := e.acc.Login(e.t.Context(), name, "password-"+name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &client{e: e, cookie: raw, csrf: sess.CSRFToken}
+}
+
+func (e *env) login(name, password string) *client {
+	e.t.Helper()
+	g := e.guest()
+	r := g.do("POST", "/api/v1/auth/login", map[string]string{"username": name, "password": password})
+	if r.Status != 200 {
+		e.t.Fatalf("login %s: %d %s", name, r.Status, r.Body)
+	}
+	g.cookie = sessionFrom(r.Header)
+	g.csrf = r.json(e.t)["csrf_token"].(string)
+	return g
+}
+
+func sessionFrom(h http.Header) string {
+	for _, sc := range h.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(sc, "jy_session="); ok {
+			v, _, _ = strings.Cut(v, ";")
+			return v
+		}
+	}
+	return ""
+}
+
+func urlEncode(s string) string { return url.QueryEscape(s) }
+
+// thread creates a thread through the API and returns its id and first post id.
+func (c *client) thread(board, title, body string) (threadID, postID int64) {
+	c.e.t.Helper()
+	r := c.do("POST", "/api/v1/boards/"+board+"/threads", map[string]string{"title": title, "body": body})
+	if r.Status != 201 {
+		c.e.t.Fatalf("create thread: %d %s", r.Status, r.Body)
+	}
+	m := r.json(c.e.t)
+	return int64(m["thread"].(map[string]any)["id"].(float64)), int64(m["post"].(map[string]any)["id"].(float64))
+}
+
+func (c *client) reply(threadID int64, body string, replyTo int64) map[string]any {
+	c.e.t.Helper()
+	req := map[string]any{"body": body}
+	if replyTo != 0 {
+		req["reply_to"] = replyTo
+	}
+	r := c.do("POST", "/api/v1/threads/"+itoa(threadID)+"/posts", req)
+	if r.Status != 201 {
+		c.e.t.Fatalf("reply: %d %s", r.Status, r.Body)
+	}
+	return r.json(c.e.t)["post"].(map[string]any)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (e *env) eventTypes() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]string, len(e.events))
+	for i, ev := range e.events {
+		out[i] = ev.Type
+	}
+	return out
+}

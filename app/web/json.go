@@ -1,0 +1,227 @@
+package web
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+)
+
+// decodeJSON reads the request body into v, a struct of typed fields: user input never
+// becomes a map, so nothing a client sends can act as a database operator.
+func decodeJSON(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fault.BadRequest("empty_body", "请求体为空，请发送 JSON 对象 (empty body: send a JSON object)")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD; refuse it instead.
+	if !utf8.Valid(body) {
+		return fault.BadRequest("invalid_utf8", "请求体不是有效的 UTF-8 (request body is not valid UTF-8)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	err := dec.Decode(v)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fault.BadRequest("invalid_json", fmt.Sprintf("JSON 格式错误，位置 %d：%s (invalid JSON at byte %d: %s)", syn.Offset, syn.Error(), syn.Offset, syn.Error()))
+	case errors.As(err, &typ):
+		if typ.Field == "" {
+			return fault.BadRequest("invalid_json", "请求体须为 JSON 对象 (request body must be a JSON object)")
+		}
+		return &fault.Error{Kind: fault.KindInvalid, Code: "invalid_" + typ.Field, Field: typ.Field,
+			Message: fmt.Sprintf("字段 %s 须为 %s 类型，而不是 %s (field %q must be a %s, not %s)", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value, typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fault.BadRequest("invalid_json", "JSON 不完整 (JSON ends too early)")
+	case err != nil:
+		return fault.BadRequest("invalid_json", "JSON 格式错误 (invalid JSON): "+err.Error())
+	}
+	if dec.More() {
+		return fault.BadRequest("invalid_json", "JSON 对象之后还有多余内容 (unexpected data after the JSON object)")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "int64", "int", "float64":
+		return "number"
+	case "bool":
+		return "boolean"
+	}
+	return goKind
+}
+
+// limitQuery reads ?limit= within [1, max], defaulting to def.
+func limitQuery(c *fiber.Ctx, def, max int) (int, error) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > max {
+		return 0, fault.Invalid("limit", "limit 须为 1–%d 的整数 (limit must be a whole number from 1 to %d)", max, max)
+	}
+	return n, nil
+}
+
+// int64Query reads a non-negative integer query parameter, 0 when absent.
+func int64Query(c *fiber.Ctx, name string) (int64, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fault.Invalid(name, "%s 须为非负整数 (%s must be a non-negative whole number)", name, name)
+	}
+	return n, nil
+}
+
+// idParam reads a positive id from the path; anything else is a 404, as no such thing exists.
+func idParam(c *fiber.Ctx, what string) (int64, error) {
+	n, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fault.NotFound(what)
+	}
+	return n, nil
+}
+
+type cursorJSON struct {
+	P bool  `json:"p"`
+	T int64 `json:"t"`
+	I int64 `json:"i"`
+}
+
+func encodeCursor(c *forum.ThreadCursor) *string {
+	if c == nil {
+		return nil
+	}
+	b, _ := json.Marshal(cursorJSON{P: c.Pinned, T: c.LastActivityAt.UnixMilli(), I: c.ID})
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return &s
+}
+
+func decodeCursor(raw string) (*forum.ThreadCursor, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var cj cursorJSON
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err == nil {
+		err = json.Unmarshal(b, &cj)
+	}
+	if err != nil || cj.I <= 0 {
+		return nil, fault.Invalid("cursor", "cursor 无效，请使用上一页返回的 next_cursor (invalid cursor: pass the next_cursor of the previous page)")
+	}
+	return &forum.ThreadCursor{Pinned: cj.P, LastActivityAt: time.UnixMilli(cj.T).UTC(), ID: cj.I}, nil
+}
+
+// The API's JSON shapes.
+
+type userJSON struct {
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type authorJSON struct {
+	ID          int64  `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+}
+
+type boardJSON struct {
+	Slug           string            `json:"slug"`
+	Name           string            `json:"name"`
+	Names          map[string]string `json:"names"`
+	Description    string            `json:"description"`
+	ThreadCount    int64             `json:"thread_count"`
+	PostCount      int64             `json:"post_count"`
+	LastActivityAt *time.Time        `json:"last_activity_at"`
+}
+
+type threadJSON struct {
+	ID             int64      `json:"id"`
+	Board          string     `json:"board"`
+	Title          string     `json:"title"`
+	Author         authorJSON `json:"author"`
+	ReplyCount     int64      `json:"reply_count"`
+	LastSeq        int64      `json:"last_seq"`
+	Pinned         bool       `json:"pinned"`
+	Locked         bool       `json:"locked"`
+	CreatedAt      time.Time  `json:"created_at"`
+	LastActivityAt time.Time  `json:"last_activity_at"`
+}
+
+type postJSON struct {
+	ID         int64      `json:"id"`
+	ThreadID   int64      `json:"thread_id"`
+	Seq        int64      `json:"seq"`
+	Author     authorJSON `json:"author"`
+	Body       string     `json:"body"`
+	HTML       string     `json:"html"`
+	ReplyTo    *int64     `json:"reply_to"`
+	ReplyToSeq *int64     `json:"reply_to_seq"`
+	Depth      int        `json:"depth"`
+	CreatedAt  time.Time  `json:"created_at"`
+	EditedAt   *time.Time `json:"edited_at"`
+	Deleted    bool       `json:"deleted"`
+}
+
+func toUser(u *accounts.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, CreatedAt: u.CreatedAt}
+}
+
+func toAuthor(id int64, users map[int64]*accounts.User) authorJSON {
+	if u, ok := users[id]; ok {
+		return authorJSON{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName}
+	}
+	return authorJSON{ID: id}
+}
+
+func toBoard(b *forum.Board) boardJSON {
+	return boardJSON{Slug: b.Slug, Name: b.Name, Description: b.Description,
+		Names:       map[string]string{"zh-Hans": b.Name, "zh-Hant": b.NameHant, "en": b.NameEn},
+		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: optTime(b.LastActivityAt)}
+}
+
+func toThread(t *forum.Thread, slug string, users map[int64]*accounts.User) threadJSON {
+	return threadJSON{ID: t.ID, Board: slug, Title: t.Title, Author: toAuthor(t.AuthorID, users),
+		ReplyCount: t.ReplyCount, LastSeq: t.LastSeq, Pinned: t.Pinned, Locked: t.Locked,
+		CreatedAt: t.CreatedAt, LastActivityAt: t.LastActivityAt}
+}
+
+// toPost hides the text of deleted posts: they keep their place in the thread.
+func toPost(p *forum.Post, users map[int64]*accounts.User) postJSON {
+	j := postJSON{ID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, Author: toAuthor(p.AuthorID, users),
+		Body: p.Body, HTML: p.HTML, Depth: p.Depth, CreatedAt: p.CreatedAt, EditedAt: optTime(p.EditedAt), Deleted: p.Deleted}
+	if p.ReplyTo != 0 {
+		j.ReplyTo, j.ReplyToSeq = &p.ReplyTo, &p.ReplyToSeq
+	}
+	if p.Deleted {
+		j.Body, j.HTML = "", ""
+	}
+	return j
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}

@@ -1,0 +1,230 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+)
+
+func (s *Server) pageHome(c *fiber.Ctx) error {
+	bs, err := s.Forum.Boards(c.UserContext(), userID(c))
+	if err != nil {
+		return err
+	}
+	return s.render(c, fiber.StatusOK, "home", "", fiber.Map{"Boards": bs})
+}
+
+type boardPage struct {
+	Board   *forum.Board
+	Threads []*forum.Thread
+	Users   map[int64]*accounts.User
+	Next    string
+	First   bool
+	Form    composeForm
+}
+
+// composeForm is the state of a thread, reply or edit form, kept across a failed submit
+// so the writer never loses their text.
+type composeForm struct {
+	Action  string
+	Title   string
+	Body    string
+	ReplyTo *forum.Post
+	Error   string
+	Field   string
+}
+
+func (s *Server) pageBoard(c *fiber.Ctx) error {
+	return s.showBoard(c, fiber.StatusOK, composeForm{})
+}
+
+func (s *Server) showBoard(c *fiber.Ctx, status int, form composeForm) error {
+	cur, err := decodeCursor(c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	b, ts, next, err := s.Forum.Threads(c.UserContext(), userID(c), c.Params("slug"), cur, 30)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.AuthorID
+	}
+	users, err := s.Accounts.Users(c.UserContext(), ids)
+	if err != nil {
+		return err
+	}
+	pg := boardPage{Board: b, Threads: ts, Users: users, First: cur == nil, Form: form}
+	pg.Form.Action = "/b/" + b.Slug
+	if nc := encodeCursor(next); nc != nil {
+		pg.Next = "/b/" + b.Slug + "?cursor=" + *nc
+	}
+	return s.render(c, status, "board", boardName(lang(c), b), pg)
+}
+
+func (s *Server) formCreateThread(c *fiber.Ctx) error {
+	title, body := strings.Clone(c.FormValue("title")), strings.Clone(c.FormValue("body"))
+	t, _, err := s.Forum.CreateThread(c.UserContext(), userID(c), c.Params("slug"), title, body)
+	if formErr, ok := asFormError(err); ok {
+		return s.showBoard(c, statusFor(err), composeForm{Title: title, Body: body, Error: formErr.Message, Field: formErr.Field})
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/t/%d", t.ID), fiber.StatusSeeOther)
+}
+
+type threadPage struct {
+	Thread *forum.Thread
+	Board  *forum.Board
+	Posts  []*forum.Post
+	Users  map[int64]*accounts.User
+	Tree   bool
+	Next   string
+	First  bool
+	Form   composeForm
+}
+
+func (s *Server) pageThread(c *fiber.Ctx) error {
+	return s.showThread(c, fiber.StatusOK, composeForm{})
+}
+
+// showThread renders a page of a thread: by default the conversation tree (paged by
+// path with ?from=), or in time order with ?view=time or ?after=seq.
+func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
+	id, err := idParam(c, "主题 (thread)")
+	if err != nil {
+		return err
+	}
+	ctx, uid := c.UserContext(), userID(c)
+	tree := c.Query("view") != "time" && c.Query("after") == ""
+	var pg *forum.Page
+	if tree {
+		pg, err = s.Forum.Tree(ctx, uid, id, c.Query("from"), 50)
+	} else {
+		var after int64
+		if after, err = int64Query(c, "after"); err == nil {
+			pg, err = s.Forum.Posts(ctx, uid, id, after, 50)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	users, err := s.authorsOf(c, pg)
+	if err != nil {
+		return err
+	}
+	tp := threadPage{Thread: pg.Thread, Board: pg.Board, Posts: pg.Posts, Users: users, Tree: tree,
+		First: c.Query("from") == "" && c.Query("after") == "", Form: form}
+	switch {
+	case pg.NextPath != "":
+		tp.Next = fmt.Sprintf("/t/%d?from=%s", id, url.QueryEscape(pg.NextPath))
+	case pg.NextAfter != 0:
+		tp.Next = fmt.Sprintf("/t/%d?after=%d", id, pg.NextAfter)
+	}
+	tp.Form.Action = fmt.Sprintf("/t/%d", id)
+	if rt := c.Query("reply_to"); rt != "" && tp.Form.ReplyTo == nil {
+		if n, err := strconv.ParseInt(rt, 10, 64); err == nil {
+			if p, err := s.Forum.Post(ctx, uid, n); err == nil && p.ThreadID == id {
+				tp.Form.ReplyTo = p
+			}
+		}
+	}
+	return s.render(c, status, "thread", pg.Thread.Title, tp)
+}
+
+func (s *Server) formReply(c *fiber.Ctx) error {
+	id, err := idParam(c, "主题 (thread)")
+	if err != nil {
+		return err
+	}
+	body := strings.Clone(c.FormValue("body"))
+	replyTo, _ := strconv.ParseInt(c.FormValue("reply_to"), 10, 64)
+	p, err := s.Forum.Reply(c.UserContext(), userID(c), id, body, replyTo)
+	if formErr, ok := asFormError(err); ok {
+		form := composeForm{Body: body, Error: formErr.Message, Field: formErr.Field}
+		if replyTo != 0 {
+			form.ReplyTo, _ = s.Forum.Post(c.UserContext(), userID(c), replyTo)
+		}
+		return s.showThread(c, statusFor(err), form)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", id, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+}
+
+func (s *Server) pageEditPost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
+	if err != nil {
+		return err
+	}
+	if p.AuthorID != userID(c) {
+		return fault.Forbidden("只能编辑自己的帖子 (you can only edit your own posts)")
+	}
+	return s.render(c, fiber.StatusOK, "edit", "", composeForm{Action: c.Path(), Body: p.Body, ReplyTo: p})
+}
+
+func (s *Server) formEditPost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	body := strings.Clone(c.FormValue("body"))
+	p, err := s.Forum.EditPost(c.UserContext(), userID(c), id, body)
+	if formErr, ok := asFormError(err); ok {
+		orig, _ := s.Forum.Post(c.UserContext(), userID(c), id)
+		return s.render(c, statusFor(err), "edit", "", composeForm{Action: c.Path(), Body: body, ReplyTo: orig, Error: formErr.Message, Field: formErr.Field})
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+}
+
+func (s *Server) formDeletePost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
+	if err != nil {
+		return err
+	}
+	if err := s.Forum.DeletePost(c.UserContext(), userID(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+}
+
+// asFormError picks out the errors a form shows next to its fields instead of an error page.
+func asFormError(err error) (*fault.Error, bool) {
+	fe, ok := err.(*fault.Error)
+	if !ok || (fe.Kind != fault.KindInvalid && fe.Kind != fault.KindLocked && fe.Kind != fault.KindTooMany) {
+		return nil, false
+	}
+	return fe, true
+}
+
+// statusFor is the HTTP status an error is answered with.
+func statusFor(err error) int {
+	var fe *fault.Error
+	var fbe *fiber.Error
+	switch {
+	case errors.As(err, &fe) && fe.Kind != fault.KindInternal:
+		return statusOf[fe.Kind]
+	case errors.As(err, &fbe):
+		return fbe.Code
+	}
+	return fiber.StatusInternalServerError
+}

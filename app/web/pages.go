@@ -1,0 +1,217 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"golang.org/x/text/language"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/forum"
+	"jiayuan/frontend"
+)
+
+// Languages the UI speaks, Simplified Chinese first (the default).
+var languages = []language.Tag{language.SimplifiedChinese, language.TraditionalChinese, language.English}
+
+var langMatcher = language.NewMatcher(languages)
+
+const langCookie = "jy_lang"
+
+// displayZone is where the community lives; times on pages are shown in it.
+var displayZone = mustZone("Asia/Shanghai")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}
+
+type asset struct {
+	body  []byte
+	ctype string
+	hash  string
+}
+
+// pages holds the parsed templates, catalogs and hashed assets, built once at start.
+type pages struct {
+	tmpl     map[string]*template.Template
+	catalogs map[string]map[string]string
+	assets   map[string]asset
+}
+
+// view is what every page template gets.
+type view struct {
+	Lang  string
+	T     map[string]string
+	User  *accounts.User
+	CSRF  string
+	Path  string
+	Title string
+	Data  any
+}
+
+func newPages() (*pages, error) {
+	p := &pages{tmpl: map[string]*template.Template{}, catalogs: map[string]map[string]string{}, assets: map[string]asset{}}
+	for _, tag := range languages {
+		raw, err := fs.ReadFile(frontend.Catalogs, "i18n/"+tag.String()+".json")
+		if err != nil {
+			return nil, err
+		}
+		cat := map[string]string{}
+		if err := json.Unmarshal(raw, &cat); err != nil {
+			return nil, fmt.Errorf("catalog %s: %w", tag, err)
+		}
+		p.catalogs[tag.String()] = cat
+	}
+	if err := fs.WalkDir(frontend.Static, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(frontend.Static, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		p.assets[path.Base(name)] = asset{body: body, ctype: mime.TypeByExtension(path.Ext(name)), hash: hex.EncodeToString(sum[:6])}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	funcs := template.FuncMap{
+		"asset":  p.assetURL,
+		"bname":  boardName,
+		"bdesc":  boardDescription,
+		"when":   func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
+		"iso":    func(t time.Time) string { return t.Format(time.RFC3339) },
+		"html":   trustedHTML,
+		"indent": func(d int) int { return min(d, forum.MaxDepth) },
+		"name":   authorName,
+		"prev":   func(n int64) int64 { return n - 1 },
+	}
+	names, err := fs.Glob(frontend.Templates, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		base := path.Base(n)
+		if base == "layout.html" {
+			continue
+		}
+		t, err := template.New(base).Funcs(funcs).ParseFS(frontend.Templates, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", base, err)
+		}
+		p.tmpl[strings.TrimSuffix(base, ".html")] = t
+	}
+	return p, nil
+}
+
+func (p *pages) assetURL(name string) string {
+	a, ok := p.assets[name]
+	if !ok {
+		panic("unknown asset " + name) // caught at the first render in tests
+	}
+	return "/static/" + name + "?v=" + a.hash
+}
+
+func boardName(lang string, b *forum.Board) string {
+	switch {
+	case lang == "zh-Hant" && b.NameHant != "":
+		return b.NameHant
+	case lang == "en" && b.NameEn != "":
+		return b.NameEn
+	}
+	return b.Name
+}
+
+func boardDescription(lang string, b *forum.Board) string {
+	switch {
+	case lang == "zh-Hant" && b.DescriptionHant != "":
+		return b.DescriptionHant
+	case lang == "en" && b.DescriptionEn != "":
+		return b.DescriptionEn
+	}
+	return b.Description
+}
+
+func authorName(users map[int64]*accounts.User, id int64) string {
+	if u, ok := users[id]; ok {
+		return u.DisplayName
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+// lang picks the UI language: ?lang= (remembered in a cookie), the cookie, then
+// Accept-Language, then Simplified Chinese.
+func lang(c *fiber.Ctx) string {
+	if q := c.Query("lang"); q != "" {
+		if tag, err := language.Parse(q); err == nil {
+			_, i, _ := langMatcher.Match(tag)
+			l := languages[i].String()
+			c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: fiber.CookieSameSiteLaxMode})
+			return l
+		}
+	}
+	if ck := c.Cookies(langCookie); ck != "" {
+		for _, t := range languages {
+			if t.String() == ck {
+				return ck
+			}
+		}
+	}
+	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
+	if err != nil || len(tags) == 0 {
+		return languages[0].String()
+	}
+	_, i, _ := langMatcher.Match(tags...)
+	return languages[i].String()
+}
+
+// render executes a page template with the common view data.
+func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) error {
+	l := lang(c)
+	w := caller(c)
+	v := view{Lang: l, T: s.pages.catalogs[l], User: w.user, Path: c.Path(), Title: title, Data: data}
+	if w.session != nil {
+		v.CSRF = w.session.CSRFToken
+	}
+	t, ok := s.pages.tmpl[page]
+	if !ok {
+		return fmt.Errorf("no template %q", page)
+	}
+	c.Status(status).Type("html", "utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set("Content-Language", l)
+	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+}
+
+func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
+	return s.render(c, status, "error", s.pages.catalogs[lang(c)]["error"], fiber.Map{"Status": status, "Message": msg})
+}
+
+// staticAsset serves embedded assets; a URL carrying the current hash is cached for a year.
+func (s *Server) staticAsset(c *fiber.Ctx) error {
+	a, ok := s.pages.assets[c.Params("name")]
+	if !ok {
+		return fiber.ErrNotFound
+	}
+	if c.Query("v") == a.hash {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+	}
+	c.Set(fiber.HeaderContentType, a.ctype)
+	return c.Send(a.body)
+}

@@ -1,0 +1,84 @@
+// Package web is Jiayuan's HTTP face: the JSON API under /api/v1, the server-rendered
+// pages, health checks and metrics. Handlers parse, make one service call, and render.
+package web
+
+import (
+	"context"
+	"html/template"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/config"
+	"jiayuan/app/forum"
+	"jiayuan/app/markup"
+)
+
+// MaxRequestBody is the largest request body accepted; larger ones get 413.
+const MaxRequestBody = 1 << 20
+
+// RoleLister tells which roles a user holds, for /api/v1/me.
+type RoleLister interface {
+	RolesOf(userID int64) []string
+}
+
+// Deps are what the web layer calls.
+type Deps struct {
+	Log      *slog.Logger
+	Config   *config.Config
+	Accounts *accounts.Service
+	Forum    *forum.Service
+	Roles    RoleLister
+	Markup   *markup.Renderer
+	// Ready reports whether the database answers, for /readyz.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the Fiber application with its dependencies.
+type Server struct {
+	Deps
+	app     *fiber.App
+	pages   *pages
+	metrics *httpMetrics
+}
+
+// New builds the server and its route table. It fails if a template does not parse.
+func New(d Deps) (*Server, error) {
+	s := &Server{Deps: d, metrics: newHTTPMetrics()}
+	p, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	s.pages = p
+	s.app = fiber.New(fiber.Config{
+		AppName:               "jiayuan",
+		BodyLimit:             MaxRequestBody,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes()
+	return s, nil
+}
+
+// App is the Fiber application, for tests (app.Test) and for Listen.
+func (s *Server) App() *fiber.App { return s.app }
+
+// Listen serves on addr until Shutdown.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on an open listener until Shutdown (tests listen on port 0).
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (s *Server) Shutdown(grace time.Duration) error {
+	return s.app.ShutdownWithTimeout(grace)
+}
+
+// html marks already sanitized post HTML for templates.
+func trustedHTML(s string) template.HTML { return markup.Trusted(s) }

@@ -1,0 +1,88 @@
+// Jiayuan's conveniences on top of complete server-rendered pages: Markdown preview,
+// draft autosave, reply-to without a page load, and delete confirmation. Every page
+// works without this file.
+
+const csrf = document.querySelector('main')?.dataset.csrf || '';
+
+function debounce(fn, ms) {
+  let t;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+// Drafts live in localStorage under the form's data-draft key until the form is sent.
+function setupDraft(form) {
+  const key = 'jiayuan:draft:' + form.dataset.draft;
+  const body = form.querySelector('textarea[name=body]');
+  const title = form.querySelector('input[name=title]');
+  const status = form.querySelector('.draft-status');
+  const say = (k) => { if (status) status.textContent = status.dataset[k] || ''; };
+  try {
+    const saved = JSON.parse(localStorage.getItem(key) || 'null');
+    if (saved && !body.value) {
+      body.value = saved.body || '';
+      if (title && !title.value) title.value = saved.title || '';
+    }
+  } catch { /* a corrupt draft is dropped */ }
+  const save = debounce(() => {
+    try {
+      if (body.value || title?.value) {
+        localStorage.setItem(key, JSON.stringify({ body: body.value, title: title?.value || '', at: Date.now() }));
+        say('saved');
+      } else {
+        localStorage.removeItem(key);
+      }
+    } catch { /* storage full or disabled: drafts are a convenience */ }
+  }, 400);
+  form.addEventListener('input', save);
+  form.addEventListener('submit', () => { try { localStorage.removeItem(key); } catch {} });
+}
+
+function setupPreview(form) {
+  const btn = form.querySelector('.js-preview');
+  const out = form.querySelector('.preview');
+  const body = form.querySelector('textarea[name=body]');
+  if (!btn || !out || !csrf) return;
+  btn.hidden = false;
+  btn.addEventListener('click', async () => {
+    if (!out.hidden) { out.hidden = true; return; }
+    const res = await fetch('/api/v1/preview', {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+      body: JSON.stringify({ body: body.value }),
+    });
+    const data = await res.json();
+    // The server returns sanitized HTML (goldmark + bluemonday); errors are plain text.
+    if (res.ok) out.innerHTML = data.html; else out.textContent = data.error?.message || res.statusText;
+    out.hidden = false;
+  });
+}
+
+// Reply links fill the form's reply_to in place instead of loading the page again.
+function setupReplyLinks() {
+  const form = document.querySelector('#compose form');
+  if (!form) return;
+  const hidden = form.querySelector('input[name=reply_to]');
+  const banner = form.querySelector('.reply-to');
+  const link = form.querySelector('.reply-to-link');
+  document.querySelectorAll('a[data-reply]').forEach((a) => {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      hidden.value = a.dataset.reply;
+      link.textContent = '#' + a.dataset.seq;
+      link.href = '#p' + a.dataset.seq;
+      banner.hidden = false;
+      form.querySelector('textarea').focus();
+    });
+  });
+  form.querySelector('.reply-cancel')?.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    hidden.value = '';
+    banner.hidden = true;
+  });
+}
+
+document.querySelectorAll('form.editor').forEach((f) => { setupDraft(f); setupPreview(f); });
+document.querySelectorAll('form.js-confirm').forEach((f) => {
+  f.addEventListener('submit', (ev) => { if (!confirm(f.dataset.confirm)) ev.preventDefault(); });
+});
+setupReplyLinks();
