@@ -165,9 +165,9 @@ func (a *adapter) LoadPolicy(m model.Model) error {
 	return nil
 }
 
-func (a *adapter) SavePolicy(model.Model) error                        { return errReadOnly }
-func (a *adapter) AddPolicy(string, string, []string) error            { return errReadOnly }
-func (a *adapter) RemovePolicy(string, string, []string) error         { return errReadOnly }
+func (a *adapter) SavePolicy(model.Model) error                              { return errReadOnly }
+func (a *adapter) AddPolicy(string, string, []string) error                  { return errReadOnly }
+func (a *adapter) RemovePolicy(string, string, []string) error               { return errReadOnly }
 func (a *adapter) RemoveFilteredPolicy(string, string, int, ...string) error { return errReadOnly }
 
 func stripComments(s string) string {
