@@ -1,0 +1,28 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+
+GO ?= go
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: run test deps browser vet bench
+
+run: ## start Jiayuan on the embedded SQLite engine at http://127.0.0.1:8080
+	$(GO) run ./cmd/jiayuan serve
+
+test: deps browser ## everything: unit, conformance (SQLite + FerretDB), HTTP, kill -9 and browser tests
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+deps:
+	$(GO) mod download
+
+# Browser tests drive Debian's Chromium; install it (and CJK fonts, so the screenshots
+# show Chinese text) when it is missing. Needs root or sudo, as on CI.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+bench: ## seed 10k threads / 200k posts and measure the budgets
+	$(GO) run ./cmd/jiayuan bench

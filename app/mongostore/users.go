@@ -1,0 +1,171 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"jiayuan/app/accounts"
+	"jiayuan/policy"
+)
+
+type userDoc struct {
+	ID           int64      `bson:"_id"`
+	Username     string     `bson:"username"`
+	DisplayName  string     `bson:"display_name"`
+	PasswordHash string     `bson:"password_hash"`
+	CreatedAt    *time.Time `bson:"created_at"`
+}
+
+func (d *userDoc) user() *accounts.User {
+	return &accounts.User{ID: d.ID, Username: d.Username, DisplayName: d.DisplayName, PasswordHash: d.PasswordHash, CreatedAt: fromTm(d.CreatedAt)}
+}
+
+// CreateUser stores u and sets its id.
+func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
+	id, err := s.nextID(ctx, "users")
+	if err != nil {
+		return err
+	}
+	_, err = s.users.InsertOne(ctx, userDoc{ID: id, Username: u.Username, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: tm(u.CreatedAt)})
+	if err != nil {
+		return conflict(err, "username_taken", "username taken")
+	}
+	u.ID = id
+	return nil
+}
+
+func (s *Store) oneUser(ctx context.Context, filter bson.M) (*accounts.User, error) {
+	var d userDoc
+	if err := s.users.FindOne(ctx, filter).Decode(&d); err != nil {
+		return nil, notFound(err, "user")
+	}
+	return d.user(), nil
+}
+
+// UserByID returns one user.
+func (s *Store) UserByID(ctx context.Context, id int64) (*accounts.User, error) {
+	return s.oneUser(ctx, bson.M{"_id": id})
+}
+
+// UserByUsername returns one user by their (lower-case) username.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
+	return s.oneUser(ctx, bson.M{"username": username})
+}
+
+// UsersByIDs returns the users that exist among ids.
+func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error) {
+	out := make(map[int64]*accounts.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.users.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	us, err := all(ctx, cur, err, (*userDoc).user)
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, err
+}
+
+// CountUsers counts all users.
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	return s.users.CountDocuments(ctx, bson.M{})
+}
+
+type sessionDoc struct {
+	TokenHash string     `bson:"_id"`
+	UserID    int64      `bson:"user_id"`
+	CSRFToken string     `bson:"csrf_token"`
+	CreatedAt *time.Time `bson:"created_at"`
+	ExpiresAt *time.Time `bson:"expires_at"`
+}
+
+// CreateSession stores a session.
+func (s *Store) CreateSession(ctx context.Context, sess *accounts.Session) error {
+	_, err := s.sessions.InsertOne(ctx, sessionDoc{TokenHash: sess.TokenHash, UserID: sess.UserID, CSRFToken: sess.CSRFToken, CreatedAt: tm(sess.CreatedAt), ExpiresAt: tm(sess.ExpiresAt)})
+	return err
+}
+
+// SessionByHash returns the session with this token hash.
+func (s *Store) SessionByHash(ctx context.Context, hash string) (*accounts.Session, error) {
+	var d sessionDoc
+	if err := s.sessions.FindOne(ctx, bson.M{"_id": hash}).Decode(&d); err != nil {
+		return nil, notFound(err, "session")
+	}
+	return &accounts.Session{TokenHash: d.TokenHash, UserID: d.UserID, CSRFToken: d.CSRFToken, CreatedAt: fromTm(d.CreatedAt), ExpiresAt: fromTm(d.ExpiresAt)}, nil
+}
+
+// DeleteSession removes a session; removing a missing one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.sessions.DeleteOne(ctx, bson.M{"_id": hash})
+	return err
+}
+
+type tokenDoc struct {
+	ID        int64      `bson:"_id"`
+	UserID    int64      `bson:"user_id"`
+	Name      string     `bson:"name"`
+	TokenHash string     `bson:"token_hash"`
+	CreatedAt *time.Time `bson:"created_at"`
+}
+
+// CreateToken stores a personal access token and sets its id.
+func (s *Store) CreateToken(ctx context.Context, t *accounts.Token) error {
+	id, err := s.nextID(ctx, "tokens")
+	if err != nil {
+		return err
+	}
+	if _, err := s.tokens.InsertOne(ctx, tokenDoc{ID: id, UserID: t.UserID, Name: t.Name, TokenHash: t.TokenHash, CreatedAt: tm(t.CreatedAt)}); err != nil {
+		return conflict(err, "token_exists", "token exists")
+	}
+	t.ID = id
+	return nil
+}
+
+// TokenByHash returns the token with this hash.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*accounts.Token, error) {
+	var d tokenDoc
+	if err := s.tokens.FindOne(ctx, bson.M{"token_hash": hash}).Decode(&d); err != nil {
+		return nil, notFound(err, "token")
+	}
+	return &accounts.Token{ID: d.ID, UserID: d.UserID, Name: d.Name, TokenHash: d.TokenHash, CreatedAt: fromTm(d.CreatedAt)}, nil
+}
+
+type roleDoc struct {
+	UserID int64  `bson:"user_id"`
+	Role   string `bson:"role"`
+	Domain string `bson:"domain"`
+}
+
+func (d *roleDoc) assignment() *policy.Assignment {
+	return &policy.Assignment{UserID: d.UserID, Role: d.Role, Domain: d.Domain}
+}
+
+// AddRole stores a role assignment; an existing one is left as it is.
+func (s *Store) AddRole(ctx context.Context, a policy.Assignment) error {
+	doc := roleDoc{UserID: a.UserID, Role: a.Role, Domain: a.Domain}
+	_, err := s.roles.UpdateOne(ctx, doc, bson.M{"$set": doc}, options.Update().SetUpsert(true))
+	if err != nil && conflict(err, "", "") != err {
+		return nil // a concurrent identical grant won
+	}
+	return err
+}
+
+// RemoveRole deletes a role assignment.
+func (s *Store) RemoveRole(ctx context.Context, a policy.Assignment) error {
+	_, err := s.roles.DeleteOne(ctx, roleDoc{UserID: a.UserID, Role: a.Role, Domain: a.Domain})
+	return err
+}
+
+// ListRoles returns every role assignment.
+func (s *Store) ListRoles(ctx context.Context) ([]policy.Assignment, error) {
+	cur, err := s.roles.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "role", Value: 1}, {Key: "domain", Value: 1}}))
+	rs, err := all(ctx, cur, err, (*roleDoc).assignment)
+	out := make([]policy.Assignment, len(rs))
+	for i, r := range rs {
+		out[i] = *r
+	}
+	return out, err
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"jiayuan/app/config"
+)
+
+// chromium finds Debian's Chromium. In CI a missing browser fails the test: browser
+// tests must never be skipped there.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is not installed; `make test` installs Debian's chromium package")
+	}
+	t.Skip("Chromium is not installed (run `make test`, which installs it)")
+	return ""
+}
+
+// startInProcess runs a whole node on a random local port.
+func startInProcess(t *testing.T) string {
+	t.Helper()
+	cfg, err := config.Load([]string{"--data", t.TempDir(), "--login-rate", "0", "--post-rate", "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.OpenRegistration = true
+	n, err := newNode(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go n.web.Serve(ln)
+	t.Cleanup(func() { n.web.Shutdown(time.Second); n.store.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+func newBrowser(t *testing.T, exe string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.Flag("accept-lang", "zh-CN,zh"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel3)
+	return ctx
+}
+
+// screenshotDir is where screenshots go: JIAYUAN_SCREENSHOTS, or a temporary directory.
+func screenshotDir(t *testing.T) string {
+	if d := os.Getenv("JIAYUAN_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func screenshot(ctx context.Context, t *testing.T, name string, width, height int64) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, height)); err != nil {
+		t.Fatalf("viewport: %v", err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(screenshotDir(t), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// TestBrowserSignUpPostReply: a person signs up, starts a thread in Chinese, answers a
+// post with the reply link, and sees both on the page, on a desktop and on a phone.
+func TestBrowserSignUpPostReply(t *testing.T) {
+	exe := chromium(t)
+	base := startInProcess(t)
+	ctx := newBrowser(t, exe)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/register"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "xiaoming"),
+		chromedp.SendKeys(chromedp.CSS(`#display_name`), "小明"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "xiaoming-password"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`.boards`)),
+		chromedp.Navigate(base+"/b/xinyu"),
+		chromedp.WaitVisible(chromedp.CSS(`#title`)),
+		chromedp.SendKeys(chromedp.CSS(`#title`), "入党积极分子第一周周记"),
+		chromedp.SendKeys(chromedp.CSS(`#body`), "本周认真学习了**党章**，体会到党员的先锋模范作用。"),
+		chromedp.Click(chromedp.CSS(`#compose button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#p1`)),
+	)
+	if err != nil {
+		t.Fatalf("sign up and post: %v", err)
+	}
+	threadURL, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		// The reply link fills in reply_to without a page load (JavaScript on).
+		chromedp.Click(chromedp.CSS(`#p1 a[data-reply]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.reply-to`)),
+		chromedp.SendKeys(chromedp.CSS(`#body`), "写得很好，继续加油！"),
+		chromedp.Click(chromedp.CSS(`#compose button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#p2`)),
+	)
+	if err != nil {
+		t.Fatalf("reply: %v", err)
+	}
+	page, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`main`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After a reply the page opens at the new post, in time order, saying what it answers.
+	for _, want := range []string{"入党积极分子第一周周记", "写得很好，继续加油！", "小明", "回复 #1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page after the reply lacks %q", want)
+		}
+	}
+	if !strings.Contains(threadURL, "/t/") {
+		t.Errorf("posting did not land on the thread: %s", threadURL)
+	}
+
+	// The same thread in the conversation view, on a desktop and on a 360 px phone.
+	if err := chromedp.Do(ctx, chromedp.Navigate(strings.SplitN(threadURL, "?", 2)[0]), chromedp.WaitVisible(chromedp.CSS(`#p2`))); err != nil {
+		t.Fatal(err)
+	}
+	page, err = chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`html`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<strong>党章</strong>", "写得很好，继续加油！", `lang="zh-Hans"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("conversation view lacks %q", want)
+		}
+	}
+	screenshot(ctx, t, "thread-desktop.png", 1280, 900)
+	screenshot(ctx, t, "thread-phone.png", 360, 740)
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overflow {
+		t.Errorf("the thread page scrolls sideways at 360 px")
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`.boards`))); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(ctx, t, "home-phone.png", 360, 740)
+	screenshot(ctx, t, "home-desktop.png", 1280, 900)
+	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir(t))
+}

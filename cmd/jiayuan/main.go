@@ -1,0 +1,47 @@
+// Command jiayuan is the whole forum in one binary:
+//
+//	jiayuan [serve] [flags]    run the server (the default)
+//	jiayuan admin …            manage users from the command line
+//	jiayuan bench [flags]      seed a community and measure the server under load
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // pages show times in Asia/Shanghai even on images without tzdata
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "jiayuan:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args)
+	case "admin":
+		return admin(ctx, args)
+	case "bench":
+		return bench(ctx, args)
+	case "help":
+		fmt.Println("usage: jiayuan [serve|admin|bench] [flags]; jiayuan serve -h lists the flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want serve, admin or bench)", cmd)
+}

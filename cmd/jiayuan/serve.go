@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/config"
+	"jiayuan/app/events"
+	"jiayuan/app/forum"
+	"jiayuan/app/markup"
+	"jiayuan/app/mongostore"
+	"jiayuan/app/sqlstore"
+	"jiayuan/app/web"
+	"jiayuan/policy"
+)
+
+// store is what an engine provides to the whole application.
+type store interface {
+	accounts.Store
+	forum.Store
+	policy.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// node is one running Jiayuan: the store, the services and the web server.
+type node struct {
+	log      *slog.Logger
+	store    store
+	bus      *events.Bus
+	policy   *policy.Enforcer
+	accounts *accounts.Service
+	forum    *forum.Service
+	web      *web.Server
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
+	if cfg.MongoURI != "" {
+		s, err := mongostore.Open(ctx, cfg.MongoURI, cfg.MongoDatabase)
+		return s, "mongodb", err
+	}
+	s, err := sqlstore.Open(ctx, filepath.Join(cfg.DataDir, "jiayuan.db"))
+	return s, "sqlite", err
+}
+
+// newNode opens the store and wires the services; it seeds the boards on first start.
+func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, error) {
+	st, engine, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", engine, err)
+	}
+	log.Info("store open", "engine", engine)
+	n := &node{log: log, store: st, bus: events.NewBus(log)}
+	if n.policy, err = policy.New(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	n.accounts = accounts.NewService(st, n.policy, nil)
+	render := markup.New()
+	n.forum = forum.NewService(st, n.policy, render, n.bus)
+	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("seed boards: %w", err)
+	}
+	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
+		Roles: n.policy, Markup: render, Ready: st.Ping})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string) error {
+	cfg, err := config.Load(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	n, err := newNode(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer n.store.Close()
+	created, pw, err := n.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("create first admin: %w", err)
+	}
+	// Bind first, so a taken port fails here and the address printed is really served.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- n.web.Serve(ln) }()
+	fmt.Printf("\n  家园 Jiayuan is running at http://%s\n", cfg.Addr)
+	if created {
+		if cfg.AdminPassword == "" {
+			fmt.Printf("  Sign in as the first admin: username \"admin\", password %q (shown once; change it)\n\n", pw)
+		} else {
+			fmt.Printf("  Sign in as the first admin: username \"admin\", password from JIAYUAN_ADMIN_PASSWORD\n\n")
+		}
+	} else {
+		fmt.Printf("  Sign in with your account; the first admin is \"admin\".\n\n")
+	}
+	log.Info("listening", "addr", cfg.Addr, "open_registration", cfg.OpenRegistration)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "grace", cfg.ShutdownGrace)
+	return n.web.Shutdown(cfg.ShutdownGrace)
+}
