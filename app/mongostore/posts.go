@@ -120,7 +120,8 @@ func (s *Store) updatePost(ctx context.Context, id int64, set bson.M) error {
 	return nil
 }
 
-// ImportThread bulk-loads a thread with all its posts, for seeding demos and benchmarks.
+// ImportThread bulk-loads a thread with all its posts, for seeding demos and benchmarks;
+// a post's ReplyToSeq names the earlier post it answers.
 func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
 	if len(posts) == 0 {
 		return fault.Invalid("posts", "a thread needs at least its opening post")
@@ -141,6 +142,9 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 		}
 		p.ThreadID, p.Seq = t.ID, int64(i+1)
 		p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
+		if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
+			p.ReplyTo = posts[p.ReplyToSeq-1].ID
+		}
 		docs[i] = newPostDoc(p)
 	}
 	if _, err := s.posts.InsertMany(ctx, docs); err != nil {

@@ -115,8 +115,8 @@ func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
 }
 
 // ImportThread bulk-loads a thread with all its posts in one transaction, for seeding
-// demos and benchmarks: posts[0] becomes seq 1, and counters end as if each post had
-// been created one by one.
+// demos and benchmarks: posts[0] becomes seq 1, a post's ReplyToSeq names the earlier
+// post it answers, and counters end as if each post had been created one by one.
 func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
 	if len(posts) == 0 {
 		return fault.Invalid("posts", "a thread needs at least its opening post")
@@ -137,6 +137,9 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 		for i, p := range posts {
 			p.ThreadID, p.Seq = t.ID, int64(i+1)
 			p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
+			if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
+				p.ReplyTo = posts[p.ReplyToSeq-1].ID
+			}
 			res, err := stmt.ExecContext(ctx, p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path,
 				ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt))
 			if err != nil {

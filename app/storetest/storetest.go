@@ -476,7 +476,7 @@ func testImportThread(t *testing.T, s Store) {
 	}
 	got, err := s.ListPosts(ctx, th.ID, 0, 100)
 	must(t, err)
-	if len(got) != 30 || got[29].Seq != 30 || got[5].Path != forum.PathSegment(3)+forum.PathSegment(6) {
+	if len(got) != 30 || got[29].Seq != 30 || got[5].Path != forum.PathSegment(3)+forum.PathSegment(6) || got[5].ReplyTo != got[2].ID {
 		t.Fatalf("imported posts: %d, last seq %d, path %q", len(got), got[len(got)-1].Seq, got[5].Path)
 	}
 	gb, err := s.BoardByID(ctx, b.ID)

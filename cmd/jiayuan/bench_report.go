@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+type memory struct {
+	PeakMB float64 `json:"peak_mb"`
+	RSSMB  float64 `json:"rss_mb"`
+}
+
+type report struct {
+	Machine  string        `json:"machine"`
+	Seed     seedResult    `json:"seed"`
+	Conns    int           `json:"conns"`
+	Duration time.Duration `json:"duration_ns"`
+	Results  []result      `json:"results"`
+	Memory   memory        `json:"memory"`
+}
+
+func (r report) find(name string) (result, bool) {
+	for _, x := range r.Results {
+		if x.Name == name {
+			return x, true
+		}
+	}
+	return result{}, false
+}
+
+// baseline is the mean throughput and p99 of the two static runs, first and last.
+func (r report) baseline() (rps float64, p99 time.Duration) {
+	var n int
+	for _, x := range r.Results {
+		if strings.HasPrefix(x.Name, "static") {
+			rps += x.ReqPerSec
+			p99 += x.P99
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return rps / float64(n), p99 / time.Duration(n)
+}
+
+// budget is one of the issue's targets, checked against a result.
+type budget struct {
+	what  string
+	check func(r report) (string, bool)
+}
+
+var budgets = []budget{
+	{"thread page HTML ≥ 4,000 req/s", func(r report) (string, bool) { return rpsAtLeast(r, "thread-html", 4000) }},
+	{"thread page HTML p99 < 25 ms", func(r report) (string, bool) { return p99Under(r, "thread-html", 25*time.Millisecond) }},
+	{"thread JSON ≥ 6,000 req/s", func(r report) (string, bool) { return rpsAtLeast(r, "thread-json", 6000) }},
+	{"board JSON ≥ 6,000 req/s", func(r report) (string, bool) { return rpsAtLeast(r, "board-json", 6000) }},
+	{"reply POST p50 < 5 ms (1 conn)", func(r report) (string, bool) {
+		x, ok := r.find("reply-post (1 conn)")
+		return fmt.Sprintf("%.2f ms", ms(x.P50)), ok && x.P50 < 5*time.Millisecond
+	}},
+	{"resident memory < 300 MB", func(r report) (string, bool) {
+		return fmt.Sprintf("peak %.0f MB", r.Memory.PeakMB), r.Memory.PeakMB > 0 && r.Memory.PeakMB < 300
+	}},
+	{"deep page of a 10,000-post thread as fast as page one (p50 within 1.5×)", func(r report) (string, bool) {
+		a, ok1 := r.find("first-page")
+		b, ok2 := r.find("deep-page")
+		if !ok1 || !ok2 || a.P50 == 0 {
+			return "not measured", false
+		}
+		ratio := float64(b.P50) / float64(a.P50)
+		return fmt.Sprintf("deep/first p50 = %.2f", ratio), ratio <= 1.5
+	}},
+}
+
+func rpsAtLeast(r report, name string, want float64) (string, bool) {
+	x, ok := r.find(name)
+	return fmt.Sprintf("%.0f req/s", x.ReqPerSec), ok && x.ReqPerSec >= want
+}
+
+func p99Under(r report, name string, want time.Duration) (string, bool) {
+	x, ok := r.find(name)
+	return fmt.Sprintf("%.2f ms", ms(x.P99)), ok && x.P99 < want
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (r report) print(w io.Writer) {
+	baseRPS, baseP99 := r.baseline()
+	fmt.Fprintf(w, "\nJiayuan bench: %s; %d threads, %d posts; %d connections, %s per scenario\n\n",
+		r.Machine, r.Seed.Threads, r.Seed.Posts, r.Conns, r.Duration)
+	fmt.Fprintf(w, "%-26s %6s %10s %9s %9s %9s %7s %11s %11s\n", "scenario", "conns", "req/s", "p50 ms", "p90 ms", "p99 ms", "errors", "rps÷static", "p99÷static")
+	for _, x := range r.Results {
+		rr, pr := 0.0, 0.0
+		if baseRPS > 0 {
+			rr = x.ReqPerSec / baseRPS
+		}
+		if baseP99 > 0 {
+			pr = float64(x.P99) / float64(baseP99)
+		}
+		fmt.Fprintf(w, "%-26s %6d %10.0f %9.2f %9.2f %9.2f %7d %11.3f %11.2f\n", x.Name, x.Conns, x.ReqPerSec, ms(x.P50), ms(x.P90), ms(x.P99), x.Errors, rr, pr)
+	}
+	fmt.Fprintf(w, "\nserver memory: peak %.0f MB, now %.0f MB\n\nbudgets:\n", r.Memory.PeakMB, r.Memory.RSSMB)
+	for _, b := range budgets {
+		got, ok := b.check(r)
+		verdict := "MISS"
+		if ok {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(w, "  %-4s %-72s %s\n", verdict, b.what, got)
+	}
+}
