@@ -64,19 +64,35 @@ func (s *Service) require(userID int64, slug, object, action string) error {
 	return fault.Forbidden("你没有权限执行此操作 (you are not allowed to do this)")
 }
 
+// CanRead checks that the user may read a board, for callers serving cached pages.
+func (s *Service) CanRead(userID int64, slug string) error {
+	return s.require(userID, slug, "board", "read")
+}
+
+// AllBoards lists every board in display order, readable or not; callers filter with
+// Readable before showing them.
+func (s *Service) AllBoards(ctx context.Context) ([]*Board, error) {
+	return s.store.ListBoards(ctx)
+}
+
+// Readable keeps the boards the user may read; it does not change all.
+func (s *Service) Readable(userID int64, all []*Board) []*Board {
+	out := make([]*Board, 0, len(all))
+	for _, b := range all {
+		if s.auth.Allowed(userID, BoardDomain(b.Slug), "board", "read") {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // Boards lists the boards the user may read, in display order.
 func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
 	all, err := s.store.ListBoards(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, b := range all {
-		if s.auth.Allowed(userID, BoardDomain(b.Slug), "board", "read") {
-			out = append(out, b)
-		}
-	}
-	return out, nil
+	return s.Readable(userID, all), nil
 }
 
 // Board returns a board the user may read.

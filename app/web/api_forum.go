@@ -9,10 +9,11 @@ import (
 )
 
 func (s *Server) apiBoards(c *fiber.Ctx) error {
-	bs, err := s.Forum.Boards(c.UserContext(), userID(c))
+	all, err := s.boardsList(c)
 	if err != nil {
 		return err
 	}
+	bs := s.Forum.Readable(userID(c), all)
 	out := make([]boardJSON, len(bs))
 	for i, b := range bs {
 		out[i] = toBoard(b)
@@ -29,23 +30,15 @@ func (s *Server) apiThreads(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, ts, next, err := s.Forum.Threads(c.UserContext(), userID(c), c.Params("slug"), cur, limit)
+	bv, err := s.boardPage(c, c.Params("slug"), cur, limit)
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(ts))
-	for i, t := range ts {
-		ids[i] = t.AuthorID
+	out := make([]threadJSON, len(bv.Threads))
+	for i, t := range bv.Threads {
+		out[i] = toThread(t, bv.Board.Slug, bv.Users)
 	}
-	users, err := s.Accounts.Users(c.UserContext(), ids)
-	if err != nil {
-		return err
-	}
-	out := make([]threadJSON, len(ts))
-	for i, t := range ts {
-		out[i] = toThread(t, b.Slug, users)
-	}
-	return c.JSON(fiber.Map{"board": toBoard(b), "threads": out, "next_cursor": encodeCursor(next)})
+	return c.JSON(fiber.Map{"board": toBoard(bv.Board), "threads": out, "next_cursor": encodeCursor(bv.Next)})
 }
 
 type threadRequest struct {
@@ -79,23 +72,12 @@ func (s *Server) apiThread(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg, err := s.Forum.Posts(c.UserContext(), userID(c), id, after, limit)
+	body, err := s.threadJSON(c, id, after, limit)
 	if err != nil {
 		return err
 	}
-	users, err := s.authorsOf(c, pg)
-	if err != nil {
-		return err
-	}
-	posts := make([]postJSON, len(pg.Posts))
-	for i, p := range pg.Posts {
-		posts[i] = toPost(p, users)
-	}
-	var next *int64
-	if pg.NextAfter != 0 {
-		next = &pg.NextAfter
-	}
-	return c.JSON(fiber.Map{"thread": toThread(pg.Thread, pg.Board.Slug, users), "posts": posts, "next_after": next})
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
 }
 
 // authorsOf loads, in one query, the authors of a page's posts and of its thread.

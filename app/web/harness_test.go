@@ -70,11 +70,11 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if _, _, err := acc.EnsureAdmin(ctx, "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{OpenRegistration: true}
+	cfg := &config.Config{OpenRegistration: true, PageCache: 1000}
 	for _, m := range mutate {
 		m(cfg)
 	}
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Roles: en, Markup: render, Ready: st.Ping})
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Roles: en, Markup: render, Ready: st.Ping, Events: bus})
 	if err != nil {
 		t.Fatal(err)
 	}

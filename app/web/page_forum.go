@@ -3,32 +3,29 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 )
 
 func (s *Server) pageHome(c *fiber.Ctx) error {
-	bs, err := s.Forum.Boards(c.UserContext(), userID(c))
+	all, err := s.boardsList(c)
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "home", "", fiber.Map{"Boards": bs})
+	return s.render(c, fiber.StatusOK, "home", "", fiber.Map{"Boards": s.Forum.Readable(userID(c), all)})
 }
 
 type boardPage struct {
-	Board   *forum.Board
-	Threads []*forum.Thread
-	Users   map[int64]*accounts.User
-	Next    string
-	First   bool
-	Form    composeForm
+	Board       *forum.Board
+	ThreadsHTML template.HTML
+	Form        composeForm
 }
 
 // composeForm is the state of a thread, reply or edit form, kept across a failed submit
@@ -51,24 +48,14 @@ func (s *Server) showBoard(c *fiber.Ctx, status int, form composeForm) error {
 	if err != nil {
 		return err
 	}
-	b, ts, next, err := s.Forum.Threads(c.UserContext(), userID(c), c.Params("slug"), cur, 30)
+	l := lang(c)
+	bv, threads, err := s.boardPageHTML(c, c.Params("slug"), cur, 30, l)
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, len(ts))
-	for i, t := range ts {
-		ids[i] = t.AuthorID
-	}
-	users, err := s.Accounts.Users(c.UserContext(), ids)
-	if err != nil {
-		return err
-	}
-	pg := boardPage{Board: b, Threads: ts, Users: users, First: cur == nil, Form: form}
-	pg.Form.Action = "/b/" + b.Slug
-	if nc := encodeCursor(next); nc != nil {
-		pg.Next = "/b/" + b.Slug + "?cursor=" + *nc
-	}
-	return s.render(c, status, "board", boardName(lang(c), b), pg)
+	pg := boardPage{Board: bv.Board, ThreadsHTML: threads, Form: form}
+	pg.Form.Action = "/b/" + bv.Board.Slug
+	return s.render(c, status, "board", boardName(l, bv.Board), pg)
 }
 
 func (s *Server) formCreateThread(c *fiber.Ctx) error {
@@ -83,14 +70,13 @@ func (s *Server) formCreateThread(c *fiber.Ctx) error {
 }
 
 type threadPage struct {
-	Thread *forum.Thread
-	Board  *forum.Board
-	Posts  []*forum.Post
-	Users  map[int64]*accounts.User
-	Tree   bool
-	Next   string
-	First  bool
-	Form   composeForm
+	Thread    *forum.Thread
+	Board     *forum.Board
+	PostsHTML template.HTML
+	Tree      bool
+	Next      string
+	First     bool
+	Form      composeForm
 }
 
 func (s *Server) pageThread(c *fiber.Ctx) error {
@@ -105,24 +91,19 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 		return err
 	}
 	ctx, uid := c.UserContext(), userID(c)
-	tree := c.Query("view") != "time" && c.Query("after") == ""
-	var pg *forum.Page
-	if tree {
-		pg, err = s.Forum.Tree(ctx, uid, id, c.Query("from"), 50)
-	} else {
-		var after int64
-		if after, err = int64Query(c, "after"); err == nil {
-			pg, err = s.Forum.Posts(ctx, uid, id, after, 50)
+	q := cursorQuery{tree: c.Query("view") != "time" && c.Query("after") == "", from: c.Query("from"), limit: 50}
+	if !q.tree {
+		if q.after, err = int64Query(c, "after"); err != nil {
+			return err
 		}
+		q.from = ""
 	}
+	tv, err := s.threadPage(c, id, q, lang(c))
 	if err != nil {
 		return err
 	}
-	users, err := s.authorsOf(c, pg)
-	if err != nil {
-		return err
-	}
-	tp := threadPage{Thread: pg.Thread, Board: pg.Board, Posts: pg.Posts, Users: users, Tree: tree,
+	pg := tv.Page
+	tp := threadPage{Thread: pg.Thread, Board: pg.Board, PostsHTML: tv.Posts, Tree: q.tree,
 		First: c.Query("from") == "" && c.Query("after") == "", Form: form}
 	switch {
 	case pg.NextPath != "":
@@ -190,6 +171,21 @@ func (s *Server) formEditPost(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+}
+
+func (s *Server) pageDeletePost(c *fiber.Ctx) error {
+	id, err := idParam(c, "帖子 (post)")
+	if err != nil {
+		return err
+	}
+	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
+	if err != nil {
+		return err
+	}
+	if p.AuthorID != userID(c) {
+		return fault.Forbidden("只能删除自己的帖子 (you can only delete your own posts)")
+	}
+	return s.render(c, fiber.StatusOK, "delete", "", p)
 }
 
 func (s *Server) formDeletePost(c *fiber.Ctx) error {

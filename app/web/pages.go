@@ -47,6 +47,7 @@ type asset struct {
 // pages holds the parsed templates, catalogs and hashed assets, built once at start.
 type pages struct {
 	tmpl     map[string]*template.Template
+	frag     *template.Template // the cacheable fragments: _*.html
 	catalogs map[string]map[string]string
 	assets   map[string]asset
 }
@@ -104,9 +105,12 @@ func newPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.frag, err = template.New("fragments").Funcs(funcs).ParseFS(frontend.Templates, "templates/_*.html"); err != nil {
+		return nil, fmt.Errorf("fragments: %w", err)
+	}
 	for _, n := range names {
 		base := path.Base(n)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		t, err := template.New(base).Funcs(funcs).ParseFS(frontend.Templates, "templates/layout.html", n)
@@ -195,6 +199,15 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) 
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("Content-Language", l)
 	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+}
+
+// fragment renders a cacheable piece of a page to HTML.
+func (p *pages) fragment(name string, data any) (template.HTML, error) {
+	var b strings.Builder
+	if err := p.frag.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	return template.HTML(b.String()), nil //nolint:gosec // output of html/template
 }
 
 func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {

@@ -133,6 +133,19 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if page := b.page(loc); !strings.Contains(page.Body, "改过的周记") || !strings.Contains(page.Body, "已编辑") {
 		t.Fatalf("edit not shown")
 	}
+	// Deleting asks first (no JavaScript needed), and only the author may.
+	if r := mentor.page(fmt.Sprintf("/p/%s/delete", postID)); r.Status != 403 {
+		t.Fatalf("someone else's delete page: %d", r.Status)
+	}
+	if r := b.page(fmt.Sprintf("/p/%s/delete", postID)); r.Status != 200 || !strings.Contains(r.Body, `action="/p/`+postID+`/delete"`) {
+		t.Fatalf("delete confirmation: %d", r.Status)
+	}
+	if r := b.form(fmt.Sprintf("/p/%s/delete", postID), map[string]string{"_csrf": csrf[1]}); r.Status != 303 {
+		t.Fatalf("delete form: %d", r.Status)
+	}
+	if page := e.guest().page(loc); strings.Contains(page.Body, "改过的周记") || !strings.Contains(page.Body, "此帖已删除") {
+		t.Fatalf("a deleted post still shows its text (stale cache?)")
+	}
 	if r := b.form("/logout", map[string]string{"_csrf": csrf[1]}); r.Status != 303 {
 		t.Fatalf("logout: %d", r.Status)
 	}

@@ -59,6 +59,7 @@ func (s *Server) routes() {
 	a.Post("/t/:id", posting, s.formReply)
 	a.Get("/p/:id/edit", s.pageEditPost)
 	a.Post("/p/:id/edit", posting, s.formEditPost)
+	a.Get("/p/:id/delete", s.pageDeletePost)
 	a.Post("/p/:id/delete", s.formDeletePost)
 }
 

@@ -12,7 +12,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/cache"
 	"jiayuan/app/config"
+	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 )
@@ -35,6 +37,13 @@ type Deps struct {
 	Markup   *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(ctx context.Context) error
+	// Events is the bus the server follows to keep its page cache fresh.
+	Events Subscriber
+}
+
+// Subscriber is the event bus, as the web layer uses it.
+type Subscriber interface {
+	Subscribe(h events.Handler)
 }
 
 // Server is the Fiber application with its dependencies.
@@ -43,11 +52,13 @@ type Server struct {
 	app     *fiber.App
 	pages   *pages
 	metrics *httpMetrics
+	cache   *cache.Cache
 }
 
 // New builds the server and its route table. It fails if a template does not parse.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, metrics: newHTTPMetrics()}
+	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(d.Config.PageCache)}
+	d.Events.Subscribe(s.invalidate)
 	p, err := newPages()
 	if err != nil {
 		return nil, err

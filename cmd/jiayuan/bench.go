@@ -64,11 +64,15 @@ func bench(ctx context.Context, args []string) error {
 		return errors.New("no thread has 50 posts; seed more posts")
 	}
 
-	srv, err := startChild(ctx, *dataDir)
+	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	srv, err := startChild(ctx, *dataDir, addr)
+	if err != nil {
+		return err
+	}
+	defer func() { srv.stop() }()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns * 2, MaxIdleConns: *conns * 2, DisableCompression: true}, Timeout: 30 * time.Second}
 	base := srv.base
@@ -111,15 +115,38 @@ func bench(ctx context.Context, args []string) error {
 		scenario{Name: "static (baseline, again)", Conns: *conns, next: get(base, "/healthz", ""), want: 200},
 	)
 	var results []result
-	for _, sc := range scenarios {
-		fmt.Fprintf(os.Stderr, "measuring %s…\n", sc.Name)
-		results = append(results, measure(ctx, client, sc, *warm, *dur))
-		if ctx.Err() != nil {
-			return ctx.Err()
+	runAll := func(scs []scenario, suffix string) error {
+		for _, sc := range scs {
+			sc.Name += suffix
+			fmt.Fprintf(os.Stderr, "measuring %s…\n", sc.Name)
+			results = append(results, measure(ctx, client, sc, *warm, *dur))
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 		}
+		return nil
+	}
+	if err := runAll(scenarios, ""); err != nil {
+		return err
 	}
 	mem, err := srv.memory()
 	if err != nil {
+		return err
+	}
+	// The same reads with the page cache off: what a cold page costs in the database and
+	// the templates, so the cache is not all the figures show.
+	srv.stop()
+	if srv, err = startChild(ctx, *dataDir, addr, "--page-cache", "0"); err != nil {
+		return err
+	}
+	var uncached []scenario
+	for _, sc := range scenarios {
+		switch sc.Name {
+		case "thread-html", "thread-json", "board-json", "first-page", "deep-page":
+			uncached = append(uncached, sc)
+		}
+	}
+	if err := runAll(uncached, " (no cache)"); err != nil {
 		return err
 	}
 	rep := report{Machine: fmt.Sprintf("%d cores, GOMAXPROCS %d, %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()),
@@ -168,18 +195,22 @@ type child struct {
 	base string
 }
 
-func startChild(ctx context.Context, dataDir string) (*child, error) {
+// freeAddr finds a local port for the server under test; both of its runs use it.
+func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func startChild(ctx context.Context, dataDir, addr string, extra ...string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--addr", addr, "--data", dataDir, "--login-rate", "0", "--post-rate", "0", "--log-level", "error")
+	cmd := exec.Command(exe, append([]string{"serve", "--addr", addr, "--data", dataDir, "--login-rate", "0", "--post-rate", "0", "--log-level", "error"}, extra...)...)
 	cmd.Env = append(os.Environ(), "JIAYUAN_ADMIN_PASSWORD=bench-admin-password")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {

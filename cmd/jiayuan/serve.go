@@ -69,7 +69,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		return nil, fmt.Errorf("seed boards: %w", err)
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Roles: n.policy, Markup: render, Ready: st.Ping})
+		Roles: n.policy, Markup: render, Ready: st.Ping, Events: n.bus})
 	if err != nil {
 		st.Close()
 		return nil, err
