@@ -11,31 +11,39 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// Cache is a bounded LRU of values guarded by scope versions. It is safe for
-// concurrent use.
+// Cache is an LRU of values guarded by scope versions and bounded by the bytes its
+// values cost. It is safe for concurrent use.
 type Cache struct {
 	mu       sync.RWMutex
 	versions map[string]uint64
 	entries  *lru.Cache[string, entry]
+	maxBytes int64
+
+	sizeMu sync.Mutex // guards bytes and eviction
+	bytes  int64
 }
 
 type entry struct {
 	scopes   []string
 	versions []uint64
 	value    any
+	cost     int64
 }
 
-// New returns a cache holding at most size values; size 0 gives a cache that holds
-// nothing (every Get misses), to measure or debug the uncached path.
-func New(size int) *Cache {
-	if size <= 0 {
-		return &Cache{versions: map[string]uint64{}}
+// New returns a cache whose values cost at most maxBytes in all; 0 gives a cache that
+// holds nothing (every Get misses), to measure or debug the uncached path.
+func New(maxBytes int64) *Cache {
+	c := &Cache{versions: map[string]uint64{}, maxBytes: maxBytes}
+	if maxBytes <= 0 {
+		return c
 	}
-	l, err := lru.New[string, entry](size)
+	// The entry count is only a backstop; the byte budget is what evicts.
+	l, err := lru.NewWithEvict[string, entry](1<<20, func(_ string, e entry) { c.bytes -= e.cost })
 	if err != nil {
-		panic(err) // only for size <= 0, a programming error
+		panic(err)
 	}
-	return &Cache{versions: map[string]uint64{}, entries: l}
+	c.entries = l
+	return c
 }
 
 // Stamp is the versions of some scopes, taken before reading the data a value is built
@@ -57,12 +65,30 @@ func (c *Cache) Stamp(scopes ...string) Stamp {
 	return Stamp{scopes: scopes, versions: v}
 }
 
-// Put stores value under key, valid while every scope of the stamp is unchanged.
-func (c *Cache) Put(key string, st Stamp, value any) {
-	if c.entries == nil {
+// Put stores value under key, valid while every scope of the stamp is unchanged; cost is
+// roughly the bytes it holds. The least recently used values make room.
+func (c *Cache) Put(key string, st Stamp, value any, cost int) {
+	if c.entries == nil || int64(cost) > c.maxBytes/4 {
 		return
 	}
-	c.entries.Add(key, entry{scopes: st.scopes, versions: st.versions, value: value})
+	c.sizeMu.Lock()
+	defer c.sizeMu.Unlock()
+	// The eviction callback runs inside these calls, under sizeMu.
+	c.entries.Remove(key)
+	c.entries.Add(key, entry{scopes: st.scopes, versions: st.versions, value: value, cost: int64(cost)})
+	c.bytes += int64(cost)
+	for c.bytes > c.maxBytes {
+		if _, _, ok := c.entries.RemoveOldest(); !ok {
+			break
+		}
+	}
+}
+
+// Bytes is the cost of the values held.
+func (c *Cache) Bytes() int64 {
+	c.sizeMu.Lock()
+	defer c.sizeMu.Unlock()
+	return c.bytes
 }
 
 // Get returns the value under key if none of its scopes has changed since it was built.

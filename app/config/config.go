@@ -24,8 +24,9 @@ type Config struct {
 	// Rate limits per minute; 0 turns a limit off (benchmarks do).
 	LoginPerMinute int
 	PostPerMinute  int
-	// PageCache is how many ready-made pages and JSON bodies to keep; 0 turns the cache off.
-	PageCache     int
+	// PageCacheMB is how much memory ready-made pages and JSON bodies may take; 0 turns
+	// the cache off.
+	PageCacheMB   int
 	ShutdownGrace time.Duration
 	LogLevel      string
 }
@@ -43,7 +44,7 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&c.PublicOrigin, "public-origin", env("JIAYUAN_PUBLIC_ORIGIN", ""), "origin browsers use, e.g. https://jiayuan.example.com (JIAYUAN_PUBLIC_ORIGIN)")
 	fs.IntVar(&c.LoginPerMinute, "login-rate", envInt("JIAYUAN_LOGIN_RATE", 10), "sign-in and sign-up attempts per minute per address; 0 is unlimited (JIAYUAN_LOGIN_RATE)")
 	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
-	fs.IntVar(&c.PageCache, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 20000), "ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")
+	fs.IntVar(&c.PageCacheMB, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 64), "megabytes of ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")
 	fs.StringVar(&c.LogLevel, "log-level", env("JIAYUAN_LOG_LEVEL", "info"), "debug, info, warn or error (JIAYUAN_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long to let requests finish on SIGTERM")
 	if err := fs.Parse(args); err != nil {

@@ -70,7 +70,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if _, _, err := acc.EnsureAdmin(ctx, "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	cfg := &config.Config{OpenRegistration: true, PageCache: 1000}
+	cfg := &config.Config{OpenRegistration: true, PageCacheMB: 8}
 	for _, m := range mutate {
 		m(cfg)
 	}

@@ -57,7 +57,7 @@ type Server struct {
 
 // New builds the server and its route table. It fails if a template does not parse.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(d.Config.PageCache)}
+	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(int64(d.Config.PageCacheMB) << 20)}
 	d.Events.Subscribe(s.invalidate)
 	p, err := newPages()
 	if err != nil {

@@ -37,8 +37,7 @@ func (s *Server) invalidate(e events.Event) {
 
 // threadView is one page of a thread, ready to render.
 type threadView struct {
-	Page  *forum.Page
-	Users map[int64]*accounts.User
+	Page  *forum.Page   // the thread, its board and the next-page cursor; Posts is nil
 	Posts template.HTML // the posts fragment, in the key's language
 }
 
@@ -72,13 +71,16 @@ func (s *Server) threadPage(c *fiber.Ctx, id int64, q cursorQuery, lang string) 
 	if err != nil {
 		return nil, err
 	}
-	tv := &threadView{Page: pg, Users: users}
-	tv.Posts, err = s.pages.fragment("posts", fiber.Map{"T": s.pages.catalogs[lang], "Lang": lang,
+	html, err := s.pages.fragment("posts", fiber.Map{"T": s.pages.catalogs[lang], "Lang": lang,
 		"Thread": pg.Thread, "Tree": q.tree, "Posts": pg.Posts, "Users": users})
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Put(key, stamp, tv)
+	// The rendered fragment is all a page needs of the posts: keep only that.
+	page := *pg
+	page.Posts = nil
+	tv := &threadView{Page: &page, Posts: html}
+	s.cache.Put(key, stamp, tv, len(html)+512)
 	return tv, nil
 }
 
@@ -116,7 +118,7 @@ func (s *Server) threadJSON(c *fiber.Ctx, id, after int64, limit int) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Put(key, stamp, &cachedJSON{board: pg.Board.Slug, body: body})
+	s.cache.Put(key, stamp, &cachedJSON{board: pg.Board.Slug, body: body}, len(body)+64)
 	return body, nil
 }
 
@@ -148,7 +150,7 @@ func (s *Server) boardPage(c *fiber.Ctx, slug string, cur *forum.ThreadCursor, l
 		return nil, err
 	}
 	bv := &boardView{Board: b, Threads: ts, Users: users, Next: next}
-	s.cache.Put(key, stamp, bv)
+	s.cache.Put(key, stamp, bv, 512+len(ts)*400)
 	return bv, nil
 }
 
@@ -181,7 +183,7 @@ func (s *Server) boardPageHTML(c *fiber.Ctx, slug string, cur *forum.ThreadCurso
 	if err != nil {
 		return nil, "", err
 	}
-	s.cache.Put(key, stamp, &boardHTML{view: bv, threads: html})
+	s.cache.Put(key, stamp, &boardHTML{view: bv, threads: html}, len(html)+256)
 	return bv, html, nil
 }
 
@@ -197,7 +199,7 @@ func (s *Server) boardsList(c *fiber.Ctx) ([]*forum.Board, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Put(key, stamp, bs)
+	s.cache.Put(key, stamp, bs, 1024*len(bs))
 	return bs, nil
 }
 
