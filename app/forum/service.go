@@ -374,3 +374,27 @@ func (s *Service) Post(ctx context.Context, userID, postID int64) (*Post, error)
 	}
 	return p, nil
 }
+
+// The reads below check no permission: they serve derived views (realtime pushes, the
+// search index) whose readers were authorized when they subscribed.
+
+// PostByID returns one post.
+func (s *Service) PostByID(ctx context.Context, id int64) (*Post, error) {
+	p, err := s.store.PostByID(ctx, id)
+	return p, notFound(err, "帖子 (post)")
+}
+
+// PostsAfter returns up to limit posts of a thread with seq > after.
+func (s *Service) PostsAfter(ctx context.Context, threadID, after int64, limit int) ([]*Post, error) {
+	return s.store.ListPosts(ctx, threadID, after, limit)
+}
+
+// ThreadAndBoard returns a thread and its board.
+func (s *Service) ThreadAndBoard(ctx context.Context, id int64) (*Thread, *Board, error) {
+	t, err := s.store.ThreadByID(ctx, id)
+	if err != nil {
+		return nil, nil, notFound(err, "主题 (thread)")
+	}
+	b, err := s.store.BoardByID(ctx, t.BoardID)
+	return t, b, err
+}

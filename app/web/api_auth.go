@@ -83,5 +83,5 @@ func (s *Server) apiMe(c *fiber.Ctx) error {
 	if u == nil {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
-	return c.JSON(fiber.Map{"user": toUser(u), "roles": s.Roles.RolesOf(u.ID)})
+	return c.JSON(fiber.Map{"user": toUser(u), "roles": s.Policy.RolesOf(u.ID)})
 }

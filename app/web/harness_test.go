@@ -74,7 +74,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	for _, m := range mutate {
 		m(cfg)
 	}
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Roles: en, Markup: render, Ready: st.Ping, Events: bus})
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Policy: en, Markup: render, Ready: st.Ping, Events: bus})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,8 @@ func (s *Server) routes() {
 	api.Post("/preview", s.apiPreview)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 
+	a.Get("/ws", s.liveUpgrade, s.liveServe())
+
 	a.Get("/", s.pageHome)
 	a.Get("/login", s.pageLogin)
 	a.Post("/login", signIn, s.formLogin)

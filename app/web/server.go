@@ -17,13 +17,16 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/realtime"
 )
 
 // MaxRequestBody is the largest request body accepted; larger ones get 413.
 const MaxRequestBody = 1 << 20
 
-// RoleLister tells which roles a user holds, for /api/v1/me.
-type RoleLister interface {
+// Policy answers authorization questions the services do not: who may listen on which
+// realtime channel, and which roles a user holds (for /api/v1/me).
+type Policy interface {
+	Allowed(userID int64, domain, object, action string) bool
 	RolesOf(userID int64) []string
 }
 
@@ -33,12 +36,14 @@ type Deps struct {
 	Config   *config.Config
 	Accounts *accounts.Service
 	Forum    *forum.Service
-	Roles    RoleLister
+	Policy   Policy
 	Markup   *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(ctx context.Context) error
 	// Events is the bus the server follows to keep its page cache fresh.
 	Events Subscriber
+	// Live serves the websocket at /ws; nil turns it off.
+	Live *realtime.Server
 }
 
 // Subscriber is the event bus, as the web layer uses it.

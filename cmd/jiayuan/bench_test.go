@@ -27,9 +27,9 @@ func TestPercentiles(t *testing.T) {
 
 func TestBaselineAndBudgets(t *testing.T) {
 	r := report{Results: []result{
-		{Name: "static (baseline)", ReqPerSec: 20000, P99: 2 * time.Millisecond},
-		{Name: "thread-html", ReqPerSec: 5000, P99: 20 * time.Millisecond},
-		{Name: "static (baseline, again)", ReqPerSec: 10000, P99: 4 * time.Millisecond},
+		{Name: "static (baseline)", Requests: 1000, ReqPerSec: 20000, P99: 2 * time.Millisecond},
+		{Name: "thread-html", Requests: 1000, ReqPerSec: 5000, P99: 20 * time.Millisecond},
+		{Name: "static (baseline, again)", Requests: 1000, ReqPerSec: 10000, P99: 4 * time.Millisecond},
 	}}
 	if rps, p99 := r.baseline(); rps != 15000 || p99 != 3*time.Millisecond {
 		t.Fatalf("baseline = %v %v", rps, p99)

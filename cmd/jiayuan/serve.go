@@ -18,6 +18,7 @@ import (
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
+	"jiayuan/realtime"
 )
 
 // store is what an engine provides to the whole application.
@@ -38,6 +39,8 @@ type node struct {
 	accounts *accounts.Service
 	forum    *forum.Service
 	web      *web.Server
+	hub      *realtime.Hub
+	feeder   *realtime.Feeder
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
@@ -68,8 +71,13 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		st.Close()
 		return nil, fmt.Errorf("seed boards: %w", err)
 	}
+	n.hub = realtime.NewHub()
+	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy}
+	n.feeder = realtime.NewFeeder(n.hub, backend, log)
+	n.bus.Subscribe(n.feeder.Handle)
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Roles: n.policy, Markup: render, Ready: st.Ping, Events: n.bus})
+		Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
+		Live: realtime.NewServer(n.hub, backend, log)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -105,6 +113,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	go n.feeder.Run(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- n.web.Serve(ln) }()
 	fmt.Printf("\n  家园 Jiayuan is running at http://%s\n", cfg.Addr)

@@ -1,0 +1,54 @@
+// Package realtime pushes what happens in the forum to browsers over websockets: a hub
+// of channels (thread:<id>, board:<slug>, user:<id>, feed), per-connection send queues
+// that never block the publisher, and a catch-up on subscribe that reads what a client
+// missed from the database before going live, with no gap and no duplicate at the seam.
+package realtime
+
+import "encoding/json"
+
+// Message is one frame of the protocol, in either direction.
+type Message struct {
+	Type    string          `json:"type"`
+	Channel string          `json:"channel,omitempty"`
+	After   int64           `json:"after,omitempty"` // subscribe: the last seq the client has
+	Seq     int64           `json:"seq,omitempty"`   // subscribed: the latest seq; post.*: the post's seq
+	Post    json.RawMessage `json:"post,omitempty"`
+	Thread  json.RawMessage `json:"thread,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"` // notification payload
+	Code    string          `json:"code,omitempty"`
+	Message string          `json:"message,omitempty"`
+}
+
+// Message types.
+const (
+	TypeSubscribe     = "subscribe"
+	TypeUnsubscribe   = "unsubscribe"
+	TypePing          = "ping"
+	TypePong          = "pong"
+	TypeSubscribed    = "subscribed"
+	TypeUnsubscribed  = "unsubscribed"
+	TypeError         = "error"
+	TypePostCreated   = "post.created"
+	TypePostUpdated   = "post.updated"
+	TypePostDeleted   = "post.deleted"
+	TypeThreadCreated = "thread.created"
+	TypeNotification  = "notification"
+)
+
+// frame is an encoded message ready for any number of sockets: encoded once per event,
+// not once per subscriber.
+type frame struct {
+	channel string
+	typ     string
+	seq     int64 // for post.created on thread channels: orders and dedupes at the seam
+	data    []byte
+}
+
+func encode(m Message) frame {
+	b, _ := json.Marshal(m) // Message has no types json can fail on
+	return frame{channel: m.Channel, typ: m.Type, seq: m.Seq, data: b}
+}
+
+func errorFrame(channel, code, msg string) frame {
+	return encode(Message{Type: TypeError, Channel: channel, Code: code, Message: msg})
+}

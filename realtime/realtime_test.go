@@ -1,0 +1,402 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+
+	"jiayuan/app/events"
+	"jiayuan/app/fault"
+)
+
+// fakeConn is a websocket connection driven by the test: it reads what the test sends
+// and records what the server writes.
+type fakeConn struct {
+	in       chan []byte
+	mu       sync.Mutex
+	out      [][]byte
+	closed   chan struct{}
+	once     sync.Once
+	closeMsg string
+	block    chan struct{} // when set, writes wait on it (a slow reader)
+}
+
+func newFakeConn() *fakeConn {
+	return &fakeConn{in: make(chan []byte, 1000), closed: make(chan struct{})}
+}
+
+func (f *fakeConn) ReadMessage() (int, []byte, error) {
+	select {
+	case b := <-f.in:
+		if len(b) > MaxFrameBytes {
+			return 0, nil, websocket.ErrReadLimit
+		}
+		return websocket.TextMessage, b, nil
+	case <-f.closed:
+		return 0, nil, io.EOF
+	}
+}
+
+func (f *fakeConn) WriteMessage(_ int, b []byte) error {
+	if f.block != nil {
+		// A peer that does not read: the write deadline expires.
+		select {
+		case <-f.block:
+		case <-f.closed:
+			return io.EOF
+		case <-time.After(100 * time.Millisecond):
+			return errors.New("i/o timeout")
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.out = append(f.out, b)
+	return nil
+}
+
+func (f *fakeConn) WriteControl(kind int, b []byte, _ time.Time) error {
+	if kind == websocket.CloseMessage {
+		f.mu.Lock()
+		f.closeMsg = string(b)
+		f.mu.Unlock()
+	}
+	return nil
+}
+func (f *fakeConn) SetReadLimit(int64)                {}
+func (f *fakeConn) SetReadDeadline(time.Time) error   { return nil }
+func (f *fakeConn) SetWriteDeadline(time.Time) error  { return nil }
+func (f *fakeConn) SetPongHandler(func(string) error) {}
+func (f *fakeConn) Close() error                      { f.once.Do(func() { close(f.closed) }); return nil }
+
+func (f *fakeConn) send(m any) {
+	b, _ := json.Marshal(m)
+	f.in <- b
+}
+
+// messages returns what the server has written so far, decoded.
+func (f *fakeConn) messages() []Message {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Message, len(f.out))
+	for i, b := range f.out {
+		_ = json.Unmarshal(b, &out[i])
+	}
+	return out
+}
+
+// waitFor waits until the server has written a message satisfying ok.
+func (f *fakeConn) waitFor(t *testing.T, what string, ok func([]Message) bool) []Message {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := f.messages(); ok(m) {
+			return m
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; got %+v", what, f.messages())
+	return nil
+}
+
+// fakeBackend is a thread store in memory. During a backlog read it can run a hook, to
+// land posts exactly at the seam.
+type fakeBackend struct {
+	mu     sync.Mutex
+	posts  map[int64][]int64 // thread → seqs
+	onRead func()
+}
+
+func (b *fakeBackend) Authorize(_ context.Context, uid int64, ch string) (int64, error) {
+	if ch == "thread:404" {
+		return 0, fault.NotFound("thread")
+	}
+	if ch == "board:secret" {
+		return 0, fault.Forbidden("no")
+	}
+	if id, ok := ThreadOf(ch); ok {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return int64(len(b.posts[id])), nil
+	}
+	return 0, nil
+}
+
+func (b *fakeBackend) add(thread int64) int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seq := int64(len(b.posts[thread]) + 1)
+	b.posts[thread] = append(b.posts[thread], seq)
+	return seq
+}
+
+func (b *fakeBackend) PostsAfter(_ context.Context, thread, after int64, limit int) ([]json.RawMessage, []int64, error) {
+	if b.onRead != nil {
+		b.onRead()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []json.RawMessage
+	var seqs []int64
+	for _, s := range b.posts[thread] {
+		if s > after && len(seqs) < limit {
+			out = append(out, json.RawMessage(fmt.Sprintf(`{"seq":%d}`, s)))
+			seqs = append(seqs, s)
+		}
+	}
+	return out, seqs, nil
+}
+
+func (b *fakeBackend) Post(_ context.Context, id int64) (json.RawMessage, error) {
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+}
+
+func (b *fakeBackend) Thread(_ context.Context, id int64) (json.RawMessage, error) {
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+}
+
+type rig struct {
+	hub     *Hub
+	srv     *Server
+	backend *fakeBackend
+	feeder  *Feeder
+}
+
+func newRig(t *testing.T) *rig {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b := &fakeBackend{posts: map[int64][]int64{}}
+	h := NewHub()
+	r := &rig{hub: h, srv: NewServer(h, b, log), backend: b, feeder: NewFeeder(h, b, log)}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go r.feeder.Run(ctx)
+	return r
+}
+
+func (r *rig) connect(t *testing.T, uid int64) *fakeConn {
+	c := newFakeConn()
+	go r.srv.Serve(c, uid)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// reply stores a post and publishes its event, as a committed reply does.
+func (r *rig) reply(thread int64) int64 {
+	seq := r.backend.add(thread)
+	r.feeder.Handle(events.Event{Type: events.PostCreated, ThreadID: thread, BoardSlug: "xinyu", PostID: 1000 + seq, Seq: seq})
+	return seq
+}
+
+func seqsOf(ms []Message, typ string) []int64 {
+	var out []int64
+	for _, m := range ms {
+		if m.Type == typ {
+			out = append(out, m.Seq)
+		}
+	}
+	return out
+}
+
+func TestCatchUpThenLive(t *testing.T) {
+	r := newRig(t)
+	for i := 0; i < 5; i++ {
+		r.reply(1)
+	}
+	c := r.connect(t, 7)
+	c.send(map[string]any{"type": "subscribe", "channel": "thread:1", "after": 2})
+	ms := c.waitFor(t, "subscribed", func(ms []Message) bool { return len(seqsOf(ms, TypeSubscribed)) == 1 })
+	if got := fmt.Sprint(seqsOf(ms, TypePostCreated)); got != "[3 4 5]" {
+		t.Fatalf("backlog seqs %s, want [3 4 5]", got)
+	}
+	if ms[len(ms)-1].Seq != 5 || ms[len(ms)-1].Type != TypeSubscribed {
+		t.Fatalf("subscribed must follow the backlog with the latest seq: %+v", ms[len(ms)-1])
+	}
+	r.reply(1)
+	c.waitFor(t, "live post 6", func(ms []Message) bool { return fmt.Sprint(seqsOf(ms, TypePostCreated)) == "[3 4 5 6]" })
+}
+
+// TestSeam: replies that land while the backlog is being read arrive exactly once, in
+// order, whichever side of the seam they fall on.
+func TestSeam(t *testing.T) {
+	r := newRig(t)
+	for i := 0; i < 3; i++ {
+		r.reply(1)
+	}
+	time.Sleep(20 * time.Millisecond) // let the feeder publish those before anyone listens
+	var once sync.Once
+	r.backend.onRead = func() {
+		once.Do(func() {
+			// Stored and published during the backlog read: 4 is also in the backlog the
+			// read returns, 5 and 6 may or may not be.
+			for i := 0; i < 3; i++ {
+				r.reply(1)
+			}
+			time.Sleep(20 * time.Millisecond)
+		})
+	}
+	c := r.connect(t, 7)
+	c.send(map[string]any{"type": "subscribe", "channel": "thread:1", "after": 1})
+	c.waitFor(t, "subscribed", func(ms []Message) bool { return len(seqsOf(ms, TypeSubscribed)) == 1 })
+	r.reply(1)
+	ms := c.waitFor(t, "post 7", func(ms []Message) bool {
+		s := seqsOf(ms, TypePostCreated)
+		return len(s) > 0 && s[len(s)-1] == 7
+	})
+	if got := fmt.Sprint(seqsOf(ms, TypePostCreated)); got != "[2 3 4 5 6 7]" {
+		t.Fatalf("seqs %s, want [2 3 4 5 6 7]: a gap or a duplicate at the seam", got)
+	}
+}
+
+// TestGapFill: an event that arrives ahead of one still missing makes the feeder read
+// the missing post from the database first, so subscribers see seq order.
+func TestGapFill(t *testing.T) {
+	r := newRig(t)
+	r.reply(1)
+	c := r.connect(t, 7)
+	c.send(map[string]any{"type": "subscribe", "channel": "thread:1"})
+	c.waitFor(t, "subscribed", func(ms []Message) bool { return len(seqsOf(ms, TypeSubscribed)) == 1 })
+	r.backend.add(1) // seq 2 committed, its event lost
+	r.reply(1)       // seq 3 published
+	c.waitFor(t, "2 then 3", func(ms []Message) bool { return fmt.Sprint(seqsOf(ms, TypePostCreated)) == "[2 3]" })
+}
+
+func TestRefusalsAndBadInput(t *testing.T) {
+	r := newRig(t)
+	c := r.connect(t, 0)
+	cases := []struct {
+		send any
+		code string
+	}{
+		{map[string]any{"type": "subscribe", "channel": "thread:404"}, "not_found"},
+		{map[string]any{"type": "subscribe", "channel": "board:secret"}, "forbidden"},
+		{map[string]any{"type": "dance"}, "unknown_type"},
+		{"not json", "bad_message"},
+		{map[string]any{"type": "unsubscribe", "channel": "board:x"}, "not_subscribed"},
+	}
+	for i, tc := range cases {
+		if s, ok := tc.send.(string); ok {
+			c.in <- []byte(s)
+		} else {
+			c.send(tc.send)
+		}
+		ms := c.waitFor(t, tc.code, func(ms []Message) bool { return len(ms) > i })
+		if ms[i].Type != TypeError || ms[i].Code != tc.code || ms[i].Message == "" {
+			t.Fatalf("case %d: got %+v, want error %s", i, ms[i], tc.code)
+		}
+	}
+	if n := r.hub.Subscribers("thread:404") + r.hub.Subscribers("board:secret"); n != 0 {
+		t.Fatalf("a refused subscription joined a channel")
+	}
+	c.send(map[string]any{"type": "ping"})
+	c.waitFor(t, "pong", func(ms []Message) bool { return ms[len(ms)-1].Type == TypePong })
+}
+
+func TestSubscriptionLimit(t *testing.T) {
+	r := newRig(t)
+	c := r.connect(t, 1)
+	for i := 0; i <= MaxSubscriptions; i++ {
+		c.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("board:b%d", i)})
+	}
+	ms := c.waitFor(t, "the refusal", func(ms []Message) bool { return len(ms) == MaxSubscriptions+1 })
+	if last := ms[len(ms)-1]; last.Code != "too_many_subscriptions" {
+		t.Fatalf("51st subscription: %+v", last)
+	}
+}
+
+// TestSlowConsumerIsDropped: a reader that stops reading is cut off; the publisher and
+// the other readers go on.
+func TestSlowConsumerIsDropped(t *testing.T) {
+	r := newRig(t)
+	slow, fast := newFakeConn(), r.connect(t, 2)
+	slow.block = make(chan struct{})
+	done := make(chan struct{})
+	go func() { r.srv.Serve(slow, 1); close(done) }()
+	for _, c := range []*fakeConn{slow, fast} {
+		c.send(map[string]any{"type": "subscribe", "channel": "thread:9"})
+	}
+	fast.waitFor(t, "subscribed", func(ms []Message) bool { return len(ms) == 1 })
+	time.Sleep(20 * time.Millisecond)
+	for i := 0; i < queueSize+50; i++ {
+		r.reply(9)
+		if i%16 == 0 {
+			time.Sleep(time.Millisecond) // a busy thread, not one burst: the fast reader keeps up
+		}
+	}
+	fast.waitFor(t, "every post", func(ms []Message) bool { return len(seqsOf(ms, TypePostCreated)) == queueSize+50 })
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow consumer was not dropped")
+	}
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	if !strings.Contains(slow.closeMsg, "slow consumer") {
+		t.Fatalf("close reason %q", slow.closeMsg)
+	}
+}
+
+func TestFloodAndOversizedFrames(t *testing.T) {
+	r := newRig(t)
+	c := newFakeConn()
+	done := make(chan struct{})
+	go func() { r.srv.Serve(c, 1); close(done) }()
+	for i := 0; i < rateBurst+floodLimit+5; i++ {
+		c.send(map[string]any{"type": "ping"})
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a flooding socket was not closed")
+	}
+	if !strings.Contains(c.closeMsg, "too many messages") {
+		t.Fatalf("close reason %q", c.closeMsg)
+	}
+	limited := 0
+	for _, m := range c.messages() {
+		if m.Code == "rate_limited" {
+			limited++
+		}
+	}
+	if ms := c.messages(); len(seqsOf(ms, TypePong)) == 0 || limited == 0 {
+		t.Fatal("the flood was not answered with pongs, then rate_limited, before the close")
+	}
+
+	big := newFakeConn()
+	done2 := make(chan struct{})
+	go func() { r.srv.Serve(big, 1); close(done2) }()
+	big.in <- []byte(`{"type":"ping","pad":"` + strings.Repeat("x", MaxFrameBytes) + `"}`)
+	select {
+	case <-done2:
+	case <-time.After(5 * time.Second):
+		t.Fatal("an oversized frame did not close the socket")
+	}
+	if !strings.Contains(big.closeMsg, "64 KiB") {
+		t.Fatalf("close reason %q", big.closeMsg)
+	}
+}
+
+func TestNoGoroutineLeak(t *testing.T) {
+	r := newRig(t)
+	for i := 0; i < 200; i++ {
+		c := newFakeConn()
+		done := make(chan struct{})
+		go func() { r.srv.Serve(c, 1); close(done) }()
+		c.send(map[string]any{"type": "subscribe", "channel": "thread:3"})
+		c.Close()
+		<-done
+	}
+	if n := r.hub.Clients(); n != 0 {
+		t.Fatalf("%d clients left in the hub", n)
+	}
+	if n := r.hub.Subscribers("thread:3"); n != 0 {
+		t.Fatalf("%d subscribers left", n)
+	}
+}
