@@ -32,7 +32,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	// synchronous=FULL: a commit is on disk before we answer 201, so an acknowledged
 	// write survives even a power cut, not only a process crash.
-	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "temp_store(MEMORY)", "cache_size(-16000)"}
+	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(ON)", "temp_store(MEMORY)", "cache_size(-4000)"}
 	dsn := func(extra ...string) string {
 		q := url.Values{}
 		for _, p := range append(pragmas, extra...) {

@@ -27,6 +27,7 @@ import (
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
+	"jiayuan/realtime"
 )
 
 // cheapArgon keeps tests fast; production uses argon2id's recommended parameters.
@@ -37,6 +38,7 @@ type env struct {
 	t      *testing.T
 	srv    *web.Server
 	addr   string
+	hub    *realtime.Hub
 	store  *sqlstore.Store
 	forum  *forum.Service
 	acc    *accounts.Service
@@ -74,7 +76,15 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	for _, m := range mutate {
 		m(cfg)
 	}
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Policy: en, Markup: render, Ready: st.Ping, Events: bus})
+	e.hub = realtime.NewHub()
+	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en}
+	feeder := realtime.NewFeeder(e.hub, backend, log)
+	bus.Subscribe(feeder.Handle)
+	fctx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	go feeder.Run(fctx)
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
+		Live: realtime.NewServer(e.hub, backend, log)})
 	if err != nil {
 		t.Fatal(err)
 	}

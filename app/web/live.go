@@ -129,4 +129,3 @@ func (s *LiveBackend) Thread(ctx context.Context, id int64) (json.RawMessage, er
 	}
 	return json.Marshal(toThread(t, b.Slug, users))
 }
-

@@ -1,0 +1,200 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fasthttp/websocket"
+)
+
+// socket is a websocket client of the test server.
+type socket struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func (c *client) dial(origin string) (*socket, *http.Response, error) {
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	if c.cookie != "" {
+		h.Set("Cookie", "jy_session="+c.cookie)
+	}
+	if c.bearer != "" {
+		h.Set("Authorization", "Bearer "+c.bearer)
+	}
+	conn, res, err := websocket.DefaultDialer.Dial("ws://"+c.e.addr+"/ws", h)
+	if err != nil {
+		return nil, res, err
+	}
+	c.e.t.Cleanup(func() { conn.Close() })
+	return &socket{t: c.e.t, conn: conn}, res, nil
+}
+
+func (s *socket) send(m map[string]any) {
+	s.t.Helper()
+	if err := s.conn.WriteJSON(m); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// next reads one message, failing after a few seconds.
+func (s *socket) next() map[string]any {
+	s.t.Helper()
+	_ = s.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var m map[string]any
+	if err := s.conn.ReadJSON(&m); err != nil {
+		s.t.Fatalf("reading from the socket: %v", err)
+	}
+	return m
+}
+
+// until reads messages until one of type typ arrives, returning all of them.
+func (s *socket) until(typ string) []map[string]any {
+	s.t.Helper()
+	var out []map[string]any
+	for {
+		m := s.next()
+		out = append(out, m)
+		if m["type"] == typ {
+			return out
+		}
+	}
+}
+
+func TestLiveReplies(t *testing.T) {
+	e := newEnv(t)
+	alice, bob := e.user("alice"), e.user("bob")
+	tid, _ := alice.thread("xinyu", "直播测试", "第一帖")
+	base := "http://" + e.addr
+
+	ws, _, err := bob.dial(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("thread:%d", tid)})
+	if m := ws.next(); m["type"] != "subscribed" || m["seq"].(float64) != 1 {
+		t.Fatalf("subscribe: %v", m)
+	}
+	alice.reply(tid, "实时的回复 **粗体**", 0)
+	m := ws.next()
+	post, _ := m["post"].(map[string]any)
+	if m["type"] != "post.created" || m["seq"].(float64) != 2 || !strings.Contains(fmt.Sprint(post["html"]), "<strong>粗体</strong>") ||
+		post["author"].(map[string]any)["username"] != "alice" {
+		t.Fatalf("live reply: %v", m)
+	}
+	// Edits and deletions follow, in place.
+	pid := int64(post["id"].(float64))
+	alice.do("PATCH", fmt.Sprintf("/api/v1/posts/%d", pid), map[string]any{"body": "改过了"})
+	if m := ws.next(); m["type"] != "post.updated" || m["post"].(map[string]any)["body"] != "改过了" {
+		t.Fatalf("edit: %v", m)
+	}
+	alice.do("DELETE", fmt.Sprintf("/api/v1/posts/%d", pid), nil)
+	if m := ws.next(); m["type"] != "post.deleted" || m["post"].(map[string]any)["deleted"] != true || m["post"].(map[string]any)["body"] != "" {
+		t.Fatalf("delete: %v", m)
+	}
+
+	// Gone for a while: two replies land; back with after=2, both arrive, then live.
+	ws.conn.Close()
+	alice.reply(tid, "你不在时的回复一", 0)
+	alice.reply(tid, "你不在时的回复二", 0)
+	ws2, _, err := bob.dial(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws2.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("thread:%d", tid), "after": 2})
+	msgs := ws2.until("subscribed")
+	var bodies []string
+	for _, m := range msgs {
+		if m["type"] == "post.created" {
+			bodies = append(bodies, m["post"].(map[string]any)["body"].(string))
+		}
+	}
+	if strings.Join(bodies, "|") != "你不在时的回复一|你不在时的回复二" || msgs[len(msgs)-1]["seq"].(float64) != 4 {
+		t.Fatalf("catch-up: %v", msgs)
+	}
+	alice.reply(tid, "又一条", 0)
+	if m := ws2.next(); m["seq"].(float64) != 5 {
+		t.Fatalf("live after catch-up: %v", m)
+	}
+
+	// A board channel hears new threads.
+	ws2.send(map[string]any{"type": "subscribe", "channel": "board:leyou"})
+	ws2.until("subscribed")
+	alice.thread("leyou", "周末去哪儿", "有人一起吗")
+	if m := ws2.until("thread.created"); m[len(m)-1]["thread"].(map[string]any)["title"] != "周末去哪儿" {
+		t.Fatalf("board channel: %v", m)
+	}
+}
+
+func TestLiveRefusals(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("carol")
+	base := "http://" + e.addr
+	if _, res, err := u.dial("https://evil.example"); err == nil || res == nil || res.StatusCode != 403 {
+		t.Fatalf("cross-origin handshake was not refused: %v %v", err, res)
+	}
+	guest, _, err := e.guest().dial(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ channel, code string }{
+		{"thread:999999", "not_found"},
+		{"user:1", "unauthorized"},
+		{"feed", "unauthorized"},
+		{"nonsense", "invalid_channel"},
+	} {
+		guest.send(map[string]any{"type": "subscribe", "channel": c.channel})
+		if m := guest.next(); m["type"] != "error" || m["code"] != c.code || m["message"] == "" {
+			t.Fatalf("%s: %v", c.channel, m)
+		}
+	}
+	ws, _, err := u.dial(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := u.do("GET", "/api/v1/me", nil).json(t)["user"].(map[string]any)["id"].(float64)
+	ws.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("user:%d", int64(me)+1)})
+	if m := ws.next(); m["code"] != "forbidden" {
+		t.Fatalf("someone else's notifications: %v", m)
+	}
+	ws.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("user:%d", int64(me))})
+	if m := ws.next(); m["type"] != "subscribed" {
+		t.Fatalf("own notifications: %v", m)
+	}
+	// A malformed frame is answered, the socket stays usable.
+	if err := ws.conn.WriteMessage(websocket.TextMessage, []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	if m := ws.next(); m["code"] != "bad_message" {
+		t.Fatalf("malformed frame: %v", m)
+	}
+	ws.send(map[string]any{"type": "ping"})
+	if m := ws.next(); m["type"] != "pong" {
+		t.Fatalf("ping: %v", m)
+	}
+	// An oversized frame closes the socket with a reason.
+	_ = ws.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","x":"`+strings.Repeat("x", 70000)+`"}`))
+	_ = ws.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = ws.conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !asCloseError(err, &ce) {
+		t.Fatalf("oversized frame: %v", err)
+	}
+	// Plain HTTP to /ws is told to upgrade.
+	if r := e.guest().do("GET", "/ws", nil); r.Status != 426 {
+		t.Fatalf("GET /ws without upgrade: %d", r.Status)
+	}
+}
+
+func asCloseError(err error, target **websocket.CloseError) bool {
+	ce, ok := err.(*websocket.CloseError)
+	if ok {
+		*target = ce
+	}
+	return ok
+}
