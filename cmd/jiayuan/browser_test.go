@@ -187,3 +187,114 @@ func TestBrowserSignUpPostReply(t *testing.T) {
 	screenshot(ctx, t, "home-desktop.png", 1280, 900)
 	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir(t))
 }
+
+// signUp registers a user through the sign-up form.
+func signUp(ctx context.Context, t *testing.T, base, name, display string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/register"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), name),
+		chromedp.SendKeys(chromedp.CSS(`#display_name`), display),
+		chromedp.SendKeys(chromedp.CSS(`#password`), name+"-password"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`.boards`)),
+	); err != nil {
+		t.Fatalf("sign up %s: %v", name, err)
+	}
+}
+
+func replyInBrowser(ctx context.Context, t *testing.T, threadURL, text string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(threadURL),
+		chromedp.WaitVisible(chromedp.CSS(`#body`)),
+		chromedp.SendKeys(chromedp.CSS(`#body`), text),
+		chromedp.Click(chromedp.CSS(`#compose button[type=submit]`)),
+	); err != nil {
+		t.Fatalf("reply %q: %v", text, err)
+	}
+	// Done when the page the form led to shows the reply.
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.hash.startsWith('#p') && document.querySelector('.posts').innerText.includes(`+"`"+text+"`"+`)`))
+		if err == nil && shown {
+			return
+		}
+	}
+	t.Fatalf("reply %q did not show", text)
+}
+
+// TestBrowserLiveReplies: two people on one thread. One replies; the other sees it
+// without reloading. The second drops off, the first replies twice, the second comes
+// back and sees both.
+func TestBrowserLiveReplies(t *testing.T) {
+	exe := chromium(t)
+	base := startInProcess(t)
+	reader := newBrowser(t, exe)
+	signUp(reader, t, base, "reader", "读者")
+	writer, cancel := chromedp.NewContext(reader, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	signUp(writer, t, base, "writer", "作者")
+
+	if err := chromedp.Do(writer,
+		chromedp.Navigate(base+"/b/shijiao"),
+		chromedp.WaitVisible(chromedp.CSS(`#title`)),
+		chromedp.SendKeys(chromedp.CSS(`#title`), "改革热点面对面：大家怎么看？"),
+		chromedp.SendKeys(chromedp.CSS(`#body`), "欢迎讨论。"),
+		chromedp.Click(chromedp.CSS(`#compose button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#p1`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	threadURL, err := chromedp.Run(writer, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := `document.querySelector('.live-dot.on') !== null`
+	waitTrue := func(ctx context.Context, expr, what string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+			if err == nil && ok {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`main`)))
+		t.Fatalf("timed out waiting for %s\n%s", what, html)
+	}
+	if err := chromedp.Do(reader, chromedp.Navigate(threadURL), chromedp.WaitVisible(chromedp.CSS(`#p1`))); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(reader, live, "the reader's socket to go live")
+	marker := `document.body.dataset.loadMarker = "same page"`
+	if _, err := chromedp.Run(reader, chromedp.Evaluate[string](marker)); err != nil {
+		t.Fatal(err)
+	}
+
+	replyInBrowser(writer, t, threadURL, "我先说两句：改革要落到实处。")
+	waitTrue(reader, `document.querySelector('#p2 .body')?.textContent.includes('改革要落到实处')`, "the reply to appear live")
+
+	// The reader drops off; two replies land; the reader comes back and gets both.
+	if _, err := chromedp.Run(reader, chromedp.Evaluate[bool](`window.jiayuanLive.pause(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(reader, `document.querySelector('.live-dot').dataset.state === 'offline'`, "the indicator to show offline")
+	replyInBrowser(writer, t, threadURL, "第二条：要听取一线员工的意见。")
+	replyInBrowser(writer, t, threadURL, "第三条：定期公示整改方案。")
+	if _, err := chromedp.Run(reader, chromedp.Evaluate[bool](`window.jiayuanLive.resume(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	waitTrue(reader, `!!document.querySelector('#p3') && !!document.querySelector('#p4')`, "the missed replies after reconnecting")
+	waitTrue(reader, live, "the socket to be live again")
+	order, err := chromedp.Run(reader, chromedp.Evaluate[string](`[...document.querySelectorAll('.posts article')].map(a => a.dataset.seq).join(',')`))
+	if err != nil || order != "1,2,3,4" {
+		t.Fatalf("posts on the reader's page: %q %v", order, err)
+	}
+	same, err := chromedp.Run(reader, chromedp.Evaluate[string](`document.body.dataset.loadMarker || ''`))
+	if err != nil || same != "same page" {
+		t.Fatalf("the reader's page was reloaded (%q, %v): replies must arrive without a reload", same, err)
+	}
+	screenshot(reader, t, "live-thread-phone.png", 360, 740)
+}

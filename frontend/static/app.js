@@ -64,15 +64,17 @@ function setupReplyLinks() {
   const hidden = form.querySelector('input[name=reply_to]');
   const banner = form.querySelector('.reply-to');
   const link = form.querySelector('.reply-to-link');
+  // Exposed for replies that arrive live (live.js builds their links).
+  window.jiayuanReplyTo = (ev, a) => {
+    ev.preventDefault();
+    hidden.value = a.dataset.reply;
+    link.textContent = '#' + a.dataset.seq;
+    link.href = '#p' + a.dataset.seq;
+    banner.hidden = false;
+    form.querySelector('textarea').focus();
+  };
   document.querySelectorAll('a[data-reply]').forEach((a) => {
-    a.addEventListener('click', (ev) => {
-      ev.preventDefault();
-      hidden.value = a.dataset.reply;
-      link.textContent = '#' + a.dataset.seq;
-      link.href = '#p' + a.dataset.seq;
-      banner.hidden = false;
-      form.querySelector('textarea').focus();
-    });
+    a.addEventListener('click', (ev) => window.jiayuanReplyTo(ev, a));
   });
   form.querySelector('.reply-cancel')?.addEventListener('click', (ev) => {
     ev.preventDefault();
@@ -84,8 +86,9 @@ function setupReplyLinks() {
 document.querySelectorAll('form.editor').forEach((f) => { setupDraft(f); setupPreview(f); });
 // Delete links open a confirmation page without JavaScript; with it, a dialog and a
 // form post carrying the session's CSRF token save the round trip.
-document.querySelectorAll('a[data-delete]').forEach((a) => {
-  a.addEventListener('click', (ev) => {
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest?.('a[data-delete]');
+  if (a) {
     ev.preventDefault();
     if (!confirm(a.dataset.confirm)) return;
     const f = document.createElement('form');
@@ -96,6 +99,6 @@ document.querySelectorAll('a[data-delete]').forEach((a) => {
     f.append(t);
     document.body.append(f);
     f.submit();
-  });
+  }
 });
 setupReplyLinks();
