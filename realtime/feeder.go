@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strconv"
 
@@ -79,6 +80,9 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 			return
 		}
 		f.hub.publish(encode(Message{Type: e.Type, Channel: thread, Seq: e.Seq, Post: post}))
+	case events.Notification:
+		data, _ := json.Marshal(map[string]int64{"id": e.NotificationID, "thread_id": e.ThreadID, "post_id": e.PostID, "post_seq": e.Seq})
+		f.hub.publish(encode(Message{Type: TypeNotification, Channel: "user:" + strconv.FormatInt(e.UserID, 10), Data: data}))
 	case events.ThreadCreated:
 		t, err := f.backend.Thread(ctx, e.ThreadID)
 		if err != nil {

@@ -13,6 +13,7 @@ const (
 	PostCreated   = "post.created"
 	PostUpdated   = "post.updated"
 	PostDeleted   = "post.deleted"
+	Notification  = "notification"
 )
 
 // Event is the minimal payload of a change: ids, not documents. Subscribers read what
@@ -24,6 +25,11 @@ type Event struct {
 	PostID    int64  `json:"post_id,omitempty"`
 	Seq       int64  `json:"seq,omitempty"`
 	UserID    int64  `json:"user_id,omitempty"`
+	// NotificationID is set on notification events; UserID is then the recipient.
+	NotificationID int64 `json:"notification_id,omitempty"`
+	// Origin names the node an event came from over the cross-node bridge; empty for
+	// events of this node.
+	Origin string `json:"origin,omitempty"`
 }
 
 // Handler receives events. It must not block for long: it runs on the publisher's

@@ -18,9 +18,9 @@ import (
 
 // Store is the MongoDB engine.
 type Store struct {
-	client                                                           *mongo.Client
-	db                                                               *mongo.Database
-	users, sessions, tokens, roles, boards, threads, posts, counters *mongo.Collection
+	client                                                                          *mongo.Client
+	db                                                                              *mongo.Database
+	users, sessions, tokens, roles, boards, threads, posts, counters, notifications *mongo.Collection
 }
 
 // Open connects to uri, checks the server answers, and creates the indexes every query
@@ -41,7 +41,7 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 	s := &Store{client: client, db: db,
 		users: db.Collection("users"), sessions: db.Collection("sessions"), tokens: db.Collection("tokens"),
 		roles: db.Collection("roles"), boards: db.Collection("boards"), threads: db.Collection("threads"),
-		posts: db.Collection("posts"), counters: db.Collection("counters")}
+		posts: db.Collection("posts"), counters: db.Collection("counters"), notifications: db.Collection("notifications")}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
@@ -64,6 +64,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		{s.threads, bson.D{{Key: "board_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_activity_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "seq", Value: 1}}, true},
 		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "path", Value: 1}}, false},
+		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}, false},
+		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "read", Value: 1}}, false},
 	}
 	for _, i := range idx {
 		m := mongo.IndexModel{Keys: i.keys}

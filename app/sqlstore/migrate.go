@@ -79,6 +79,21 @@ var migrations = []string{
 		UNIQUE (thread_id, seq)
 	);
 	CREATE INDEX posts_thread_path ON posts(thread_id, path);`,
+
+	// 2: notifications of replies and mentions.
+	`CREATE TABLE notifications (
+		id INTEGER PRIMARY KEY,
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		kind TEXT NOT NULL,
+		actor_id INTEGER NOT NULL,
+		thread_id INTEGER NOT NULL,
+		post_id INTEGER NOT NULL,
+		post_seq INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		read INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX notifications_user ON notifications(user_id, id DESC);
+	CREATE INDEX notifications_unread ON notifications(user_id, read);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -14,6 +14,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/notify"
 	"jiayuan/policy"
 )
 
@@ -22,6 +23,7 @@ type Store interface {
 	accounts.Store
 	forum.Store
 	policy.Store
+	notify.Store
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
 }
@@ -45,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentReplies", testConcurrentReplies},
 		{"ImportThread", testImportThread},
 		{"TextVerbatim", testTextVerbatim},
+		{"Notifications", testNotifications},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -502,5 +505,42 @@ func testTextVerbatim(t *testing.T, s Store) {
 		if gt.Title != text || gp.Body != "正文 "+text {
 			t.Fatalf("text changed: %q / %q, want %q", gt.Title, gp.Body, text)
 		}
+	}
+}
+
+func testNotifications(t *testing.T, s Store) {
+	ctx := context.Background()
+	a, b := newUser(t, s, "quinn"), newUser(t, s, "rupert")
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		n := &notify.Notification{UserID: a.ID, Kind: notify.KindReply, ActorID: b.ID, ThreadID: 7, PostID: int64(100 + i), PostSeq: int64(2 + i), CreatedAt: at(i)}
+		must(t, s.CreateNotification(ctx, n))
+		ids = append(ids, n.ID)
+	}
+	must(t, s.CreateNotification(ctx, &notify.Notification{UserID: b.ID, Kind: notify.KindMention, ActorID: a.ID, ThreadID: 7, PostID: 99, PostSeq: 1, CreatedAt: at(0)}))
+	page, err := s.ListNotifications(ctx, a.ID, 0, 3)
+	must(t, err)
+	if len(page) != 3 || page[0].ID != ids[4] || page[2].ID != ids[2] || page[0].PostSeq != 6 || page[0].Kind != notify.KindReply || !page[0].CreatedAt.Equal(at(4)) || page[0].Read {
+		t.Fatalf("first page: %+v", page)
+	}
+	page, err = s.ListNotifications(ctx, a.ID, page[2].ID, 3)
+	must(t, err)
+	if len(page) != 2 || page[1].ID != ids[0] {
+		t.Fatalf("second page: %+v", page)
+	}
+	if n, err := s.CountUnread(ctx, a.ID); err != nil || n != 5 {
+		t.Fatalf("unread %d %v", n, err)
+	}
+	must(t, s.MarkRead(ctx, a.ID, []int64{ids[0], ids[1]}))
+	must(t, s.MarkRead(ctx, b.ID, []int64{ids[2]})) // not b's: no effect
+	if n, _ := s.CountUnread(ctx, a.ID); n != 3 {
+		t.Fatalf("unread after marking two: %d", n)
+	}
+	must(t, s.MarkRead(ctx, a.ID, nil))
+	if n, _ := s.CountUnread(ctx, a.ID); n != 0 {
+		t.Fatalf("unread after marking all: %d", n)
+	}
+	if n, _ := s.CountUnread(ctx, b.ID); n != 1 {
+		t.Fatalf("another user's notifications changed: %d", n)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/app/notify"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
@@ -76,6 +77,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	for _, m := range mutate {
 		m(cfg)
 	}
+	nt := notify.NewService(st, e.forum, st, bus, log)
+	bus.Subscribe(nt.Handle)
 	e.hub = realtime.NewHub()
 	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en}
 	feeder := realtime.NewFeeder(e.hub, backend, log)
@@ -83,7 +86,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	fctx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go feeder.Run(fctx)
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
+	go nt.Run(fctx)
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
 		Live: realtime.NewServer(e.hub, backend, log)})
 	if err != nil {
 		t.Fatal(err)

@@ -54,13 +54,14 @@ type pages struct {
 
 // view is what every page template gets.
 type view struct {
-	Lang  string
-	T     map[string]string
-	User  *accounts.User
-	CSRF  string
-	Path  string
-	Title string
-	Data  any
+	Unread int64
+	Lang   string
+	T      map[string]string
+	User   *accounts.User
+	CSRF   string
+	Path   string
+	Title  string
+	Data   any
 }
 
 func newPages() (*pages, error) {
@@ -190,6 +191,13 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) 
 	v := view{Lang: l, T: s.pages.catalogs[l], User: w.user, Path: c.Path(), Title: title, Data: data}
 	if w.session != nil {
 		v.CSRF = w.session.CSRFToken
+	}
+	if w.user != nil {
+		n, err := s.Notify.Unread(c.UserContext(), w.user.ID)
+		if err != nil {
+			return err
+		}
+		v.Unread = n
 	}
 	t, ok := s.pages.tmpl[page]
 	if !ok {

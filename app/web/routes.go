@@ -45,6 +45,8 @@ func (s *Server) routes() {
 	api.Patch("/posts/:id", posting, s.apiEditPost)
 	api.Delete("/posts/:id", s.apiDeletePost)
 	api.Post("/preview", s.apiPreview)
+	api.Get("/notifications", s.apiNotifications)
+	api.Post("/notifications/read", s.apiMarkRead)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 
 	a.Get("/ws", s.liveUpgrade, s.liveServe())
@@ -55,6 +57,8 @@ func (s *Server) routes() {
 	a.Get("/register", s.pageRegister)
 	a.Post("/register", signIn, s.formRegister)
 	a.Post("/logout", s.formLogout)
+	a.Get("/notifications", s.pageNotifications)
+	a.Post("/notifications/read", s.formMarkRead)
 	a.Get("/b/:slug", s.pageBoard)
 	a.Post("/b/:slug", posting, s.formCreateThread)
 	a.Get("/t/:id", s.pageThread)

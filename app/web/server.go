@@ -17,6 +17,7 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/app/notify"
 	"jiayuan/realtime"
 )
 
@@ -36,6 +37,7 @@ type Deps struct {
 	Config   *config.Config
 	Accounts *accounts.Service
 	Forum    *forum.Service
+	Notify   *notify.Service
 	Policy   Policy
 	Markup   *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.

@@ -48,7 +48,7 @@ func startInProcess(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go n.feeder.Run(t.Context())
+	n.start(t.Context())
 	go n.web.Serve(ln)
 	t.Cleanup(func() { n.web.Shutdown(time.Second); n.store.Close() })
 	return "http://" + ln.Addr().String()

@@ -15,6 +15,7 @@ import (
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/mongostore"
+	"jiayuan/app/notify"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
@@ -25,6 +26,7 @@ import (
 type store interface {
 	accounts.Store
 	forum.Store
+	notify.Store
 	policy.Store
 	Ping(ctx context.Context) error
 	Close() error
@@ -41,6 +43,7 @@ type node struct {
 	web      *web.Server
 	hub      *realtime.Hub
 	feeder   *realtime.Feeder
+	notify   *notify.Service
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
@@ -71,18 +74,26 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		st.Close()
 		return nil, fmt.Errorf("seed boards: %w", err)
 	}
+	n.notify = notify.NewService(st, n.forum, st, n.bus, log)
+	n.bus.Subscribe(n.notify.Handle)
 	n.hub = realtime.NewHub()
 	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy}
 	n.feeder = realtime.NewFeeder(n.hub, backend, log)
 	n.bus.Subscribe(n.feeder.Handle)
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
+		Notify: n.notify, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
 		Live: realtime.NewServer(n.hub, backend, log)})
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return n, nil
+}
+
+// start runs the background workers that follow the event bus until ctx ends.
+func (n *node) start(ctx context.Context) {
+	go n.feeder.Run(ctx)
+	go n.notify.Run(ctx)
 }
 
 func newLogger(level string) *slog.Logger {
@@ -113,7 +124,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	go n.feeder.Run(ctx)
+	n.start(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- n.web.Serve(ln) }()
 	fmt.Printf("\n  家园 Jiayuan is running at http://%s\n", cfg.Addr)

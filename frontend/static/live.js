@@ -19,6 +19,8 @@ function setState(state) {
 const subs = [];
 if (thread) subs.push({ channel: 'thread:' + thread.dataset.thread, after: Number(thread.dataset.lastSeq) });
 if (bar) subs.push({ channel: 'board:' + bar.dataset.board });
+const bell = document.querySelector('.bell');
+if (bell) subs.push({ channel: 'user:' + bell.dataset.user });
 
 let ws;
 let backoff = 1000;
@@ -55,12 +57,17 @@ function handle(m) {
   switch (m.type) {
     case 'subscribed': setState('live'); break;
     case 'post.created':
-      if (thread && m.channel === subs[0].channel) {
+      if (thread && subs[0] && m.channel === subs[0].channel) {
         subs[0].after = Math.max(subs[0].after, m.seq);
         addPost(m.post);
       } else if (bar) bar.hidden = false;
       break;
     case 'thread.created': if (bar) bar.hidden = false; break;
+    case 'notification': {
+      const badge = bell?.querySelector('.badge');
+      if (badge) { badge.textContent = String((Number(badge.textContent) || 0) + 1); badge.hidden = false; }
+      break;
+    }
     case 'post.updated': case 'post.deleted': updatePost(m.post); break;
   }
 }
