@@ -21,6 +21,8 @@ type Config struct {
 	// PublicOrigin, when set, is the origin browsers use (https://forum.example.com);
 	// it is what cross-site checks compare against behind a proxy.
 	PublicOrigin string
+	// NATSURL links several nodes' event buses; empty runs one node alone.
+	NATSURL string
 	// Rate limits per minute; 0 turns a limit off (benchmarks do).
 	LoginPerMinute int
 	PostPerMinute  int
@@ -42,6 +44,7 @@ func Load(args []string) (*Config, error) {
 	openDefault := env("JIAYUAN_OPEN_REGISTRATION", "")
 	fs.StringVar(&openDefault, "open-registration", openDefault, "allow anyone to sign up: true or false (default: true with the embedded engine, false with MongoDB) (JIAYUAN_OPEN_REGISTRATION)")
 	fs.StringVar(&c.PublicOrigin, "public-origin", env("JIAYUAN_PUBLIC_ORIGIN", ""), "origin browsers use, e.g. https://jiayuan.example.com (JIAYUAN_PUBLIC_ORIGIN)")
+	fs.StringVar(&c.NATSURL, "nats-url", env("JIAYUAN_NATS_URL", ""), "NATS server linking several Jiayuan nodes, e.g. nats://nats:4222; empty: one node (JIAYUAN_NATS_URL)")
 	fs.IntVar(&c.LoginPerMinute, "login-rate", envInt("JIAYUAN_LOGIN_RATE", 10), "sign-in and sign-up attempts per minute per address; 0 is unlimited (JIAYUAN_LOGIN_RATE)")
 	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
 	fs.IntVar(&c.PageCacheMB, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 64), "megabytes of ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")

@@ -34,8 +34,13 @@ func chromium(t *testing.T) string {
 
 // startInProcess runs a whole node on a random local port.
 func startInProcess(t *testing.T) string {
+	return startNode(t, "--data", t.TempDir())
+}
+
+// startNode runs a node with the given serve flags on a random local port.
+func startNode(t *testing.T, args ...string) string {
 	t.Helper()
-	cfg, err := config.Load([]string{"--data", t.TempDir(), "--login-rate", "0", "--post-rate", "0"})
+	cfg, err := config.Load(append([]string{"--login-rate", "0", "--post-rate", "0"}, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +55,7 @@ func startInProcess(t *testing.T) string {
 	}
 	n.start(t.Context())
 	go n.web.Serve(ln)
-	t.Cleanup(func() { n.web.Shutdown(time.Second); n.store.Close() })
+	t.Cleanup(func() { n.web.Shutdown(time.Second); n.close() })
 	return "http://" + ln.Addr().String()
 }
 

@@ -44,6 +44,15 @@ type node struct {
 	hub      *realtime.Hub
 	feeder   *realtime.Feeder
 	notify   *notify.Service
+	bridge   *realtime.Bridge // nil without NATS
+}
+
+// close stops the bridge and the store.
+func (n *node) close() {
+	if n.bridge != nil {
+		_ = n.bridge.Close()
+	}
+	_ = n.store.Close()
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
@@ -80,11 +89,20 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy}
 	n.feeder = realtime.NewFeeder(n.hub, backend, log)
 	n.bus.Subscribe(n.feeder.Handle)
+	if cfg.NATSURL != "" {
+		host, _ := os.Hostname()
+		node := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
+		if n.bridge, err = realtime.Connect(cfg.NATSURL, node, n.bus, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		log.Info("linked to other nodes", "nats", cfg.NATSURL, "node", node)
+	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
 		Notify: n.notify, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
 		Live: realtime.NewServer(n.hub, backend, log)})
 	if err != nil {
-		st.Close()
+		n.close()
 		return nil, err
 	}
 	return n, nil
@@ -114,7 +132,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer n.store.Close()
+	defer n.close()
 	created, pw, err := n.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("create first admin: %w", err)
