@@ -385,8 +385,18 @@ func TestEdgesOfTheAPI(t *testing.T) {
 			t.Fatalf("%s: %d", p, r.Status)
 		}
 	}
-	if r := e.guest().do("GET", "/metrics", nil); !strings.Contains(r.Body, "jiayuan_http_request_duration_seconds") {
-		t.Fatalf("metrics lack the request histogram")
+	// Mixed methods over keep-alive connections: label values must not alias reused
+	// request buffers (they did, and /metrics answered 500 under load).
+	u.header = nil
+	tid, pid := u.thread("leyou", "指标", "正文")
+	for i := 0; i < 30; i++ {
+		u.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil)
+		u.do("PATCH", fmt.Sprintf("/api/v1/posts/%d", pid), map[string]string{"body": fmt.Sprint("改", i)})
+		u.do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), map[string]string{"body": "回复"})
+		e.guest().do("DELETE", "/api/v1/posts/999999", nil)
+	}
+	if r := e.guest().do("GET", "/metrics", nil); r.Status != 200 || !strings.Contains(r.Body, `jiayuan_http_request_duration_seconds_count{method="PATCH",route="/api/v1/posts/:id",status="200"} 30`) {
+		t.Fatalf("metrics: %d %.500s", r.Status, r.Body)
 	}
 	r := e.guest().do("POST", "/api/v1/preview", map[string]string{"body": "x"})
 	if r.Status != 401 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -62,7 +63,9 @@ func (s *Server) measure(c *fiber.Ctx) error {
 	if err != nil {
 		status = statusFor(err)
 	}
-	s.metrics.duration.WithLabelValues(c.Method(), c.Route().Path, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	// Fiber's strings point into fasthttp's reused buffers; the vector keeps its label
+	// values, so they must be copies or later requests rewrite them in place.
+	s.metrics.duration.WithLabelValues(strings.Clone(c.Method()), strings.Clone(c.Route().Path), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 	return err
 }
 
