@@ -8,7 +8,7 @@ import (
 type Client struct {
 	hub    *Hub
 	userID int64
-	send   chan []byte
+	send   chan *frame
 	done   chan struct{} // closed when the client is dropped
 
 	mu     sync.Mutex
@@ -23,14 +23,14 @@ type subscription struct {
 	ready   bool
 	ordered bool // thread channels: post.created frames carry a seq
 	lastSeq int64
-	pending []frame
+	pending []*frame
 }
 
 // maxPending bounds what a subscription buffers while its backlog is read.
 const maxPending = 1024
 
 func newClient(h *Hub, userID int64, queue int) *Client {
-	return &Client{hub: h, userID: userID, send: make(chan []byte, queue), done: make(chan struct{}), subs: map[string]*subscription{}}
+	return &Client{hub: h, userID: userID, send: make(chan *frame, queue), done: make(chan struct{}), subs: map[string]*subscription{}}
 }
 
 func (c *Client) channels() map[string]*subscription {
@@ -44,7 +44,7 @@ func (c *Client) channels() map[string]*subscription {
 }
 
 // deliver is called by the hub for every frame on a channel the client joined.
-func (c *Client) deliver(f frame) {
+func (c *Client) deliver(f *frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.subs[f.channel]
@@ -63,33 +63,33 @@ func (c *Client) deliver(f frame) {
 }
 
 // emitLocked queues f unless it is a post the client already has.
-func (c *Client) emitLocked(s *subscription, f frame) {
+func (c *Client) emitLocked(s *subscription, f *frame) {
 	if s.ordered && f.typ == TypePostCreated {
 		if f.seq <= s.lastSeq {
 			return
 		}
 		s.lastSeq = f.seq
 	}
-	c.enqueueLocked(f.data)
+	c.enqueueLocked(f)
 }
 
 // enqueueLocked never blocks: a client that cannot keep up is dropped, and catches up
 // with `after` when it reconnects.
-func (c *Client) enqueueLocked(b []byte) {
+func (c *Client) enqueueLocked(f *frame) {
 	if c.closed {
 		return
 	}
 	select {
-	case c.send <- b:
+	case c.send <- f:
 	default:
 		c.dropLocked("slow consumer")
 	}
 }
 
 // reply queues a frame that answers the client itself (errors, pongs).
-func (c *Client) reply(f frame) {
+func (c *Client) reply(f *frame) {
 	c.mu.Lock()
-	c.enqueueLocked(f.data)
+	c.enqueueLocked(f)
 	c.mu.Unlock()
 }
 
@@ -116,7 +116,7 @@ func (c *Client) begin(channel string, ordered bool, lastSeq int64) {
 }
 
 // backlog queues frames read from the database, in seq order.
-func (c *Client) backlog(channel string, frames []frame) {
+func (c *Client) backlog(channel string, frames []*frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s := c.subs[channel]; s != nil {
@@ -135,7 +135,7 @@ func (c *Client) finish(channel string) {
 	if s == nil {
 		return
 	}
-	c.enqueueLocked(encode(Message{Type: TypeSubscribed, Channel: channel, Seq: s.lastSeq}).data)
+	c.enqueueLocked(encode(Message{Type: TypeSubscribed, Channel: channel, Seq: s.lastSeq}))
 	for _, f := range s.pending {
 		c.emitLocked(s, f)
 	}

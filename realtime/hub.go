@@ -62,7 +62,7 @@ func (h *Hub) leave(c *Client, channel string) {
 }
 
 // publish delivers f to every client on its channel.
-func (h *Hub) publish(f frame) {
+func (h *Hub) publish(f *frame) {
 	h.mu.RLock()
 	set := h.channels[f.channel]
 	targets := make([]*Client, 0, len(set))

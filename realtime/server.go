@@ -18,7 +18,7 @@ import (
 const (
 	MaxFrameBytes    = 64 * 1024 // larger client frames close the socket (1009)
 	MaxSubscriptions = 50
-	queueSize        = 256
+	queueSize        = 128
 	backlogBatch     = 200
 	maxBacklog       = 2000 // further behind than this, reload the page
 	writeWait        = 10 * time.Second
@@ -116,9 +116,9 @@ func (s *Server) write(conn Conn, c *Client) {
 	}()
 	for {
 		select {
-		case b := <-c.send:
+		case f := <-c.send:
 			_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := conn.WriteMessage(websocket.TextMessage, b); err != nil {
+			if err := conn.WriteMessage(websocket.TextMessage, f.data); err != nil {
 				return
 			}
 		case <-ping.C:
@@ -132,12 +132,12 @@ func (s *Server) write(conn Conn, c *Client) {
 }
 
 // flush writes what is queued without waiting for more.
-func flush(conn Conn, send chan []byte) {
+func flush(conn Conn, send chan *frame) {
 	for {
 		select {
-		case b := <-send:
+		case f := <-send:
 			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
-			if conn.WriteMessage(websocket.TextMessage, b) != nil {
+			if conn.WriteMessage(websocket.TextMessage, f.data) != nil {
 				return
 			}
 		default:
@@ -187,7 +187,12 @@ func (s *Server) read(conn Conn, c *Client) {
 		case TypePing:
 			c.reply(encode(Message{Type: TypePong}))
 		case TypeSubscribe:
-			s.subscribe(c, m)
+			// The database reads of a subscription run deep (SQLite is Go code here):
+			// on a goroutine of their own, that stack is freed when they finish instead
+			// of staying with the socket's reader for its whole life.
+			done := make(chan struct{})
+			go func() { defer close(done); s.subscribe(c, m) }()
+			<-done
 		case TypeUnsubscribe:
 			if c.unsubscribe(m.Channel) {
 				c.reply(encode(Message{Type: TypeUnsubscribed, Channel: m.Channel}))
@@ -252,7 +257,7 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 			c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
 			return
 		}
-		frames := make([]frame, len(posts))
+		frames := make([]*frame, len(posts))
 		for i, p := range posts {
 			frames[i] = encode(Message{Type: TypePostCreated, Channel: ch, Seq: seqs[i], Post: p})
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/websocket/v2"
@@ -31,7 +32,9 @@ func (s *Server) liveServe() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
 		uid, _ := conn.Locals("uid").(int64)
 		s.Live.Serve(conn, uid)
-	}, websocket.Config{ReadBufferSize: 1024, WriteBufferSize: 1024})
+	}, websocket.Config{ReadBufferSize: 512, WriteBufferSize: 1024,
+		// Idle sockets hold no write buffer: it is taken from the pool for each write.
+		WriteBufferPool: &sync.Pool{}})
 }
 
 // LiveBackend is what the realtime server asks of the forum: who may listen where, and

@@ -37,6 +37,10 @@ func bench(ctx context.Context, args []string) error {
 	dataDir := fs.String("data", "", "data directory (default: a temporary one, removed after)")
 	keep := fs.Bool("keep", false, "keep the data directory")
 	asJSON := fs.Bool("json", false, "also print the report as JSON")
+	wsFanout := fs.Int("ws-fanout", 10000, "websocket subscribers of one thread for the fan-out scenario (0 skips the websocket scenarios)")
+	wsMixed := fs.Int("ws-mixed", 5000, "websocket subscribers spread over 100 threads for the mixed scenario")
+	wsRate := fs.Float64("ws-rate", 1000, "replies per second in the mixed scenario")
+	wsFor := fs.Duration("ws-for", 5*time.Second, "how long the mixed scenario posts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,6 +137,12 @@ func bench(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	var ws *wsReport
+	if *wsFanout > 0 {
+		if ws, err = benchWebsockets(ctx, client, srv, hot, cookie, csrf, *wsFanout, *wsMixed, *wsRate, *wsFor); err != nil {
+			return fmt.Errorf("websockets: %w", err)
+		}
+	}
 	// The same reads with the page cache off: what a cold page costs in the database and
 	// the templates, so the cache is not all the figures show.
 	srv.stop()
@@ -150,7 +160,7 @@ func bench(ctx context.Context, args []string) error {
 		return err
 	}
 	rep := report{Machine: fmt.Sprintf("%d cores, GOMAXPROCS %d, %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()),
-		Seed: *seeded, Conns: *conns, Duration: *dur, Results: results, Memory: mem}
+		Seed: *seeded, Conns: *conns, Duration: *dur, Results: results, Memory: mem, WS: ws}
 	rep.print(os.Stdout)
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -212,7 +222,7 @@ func startChild(ctx context.Context, dataDir, addr string, extra ...string) (*ch
 	}
 	cmd := exec.Command(exe, append([]string{"serve", "--addr", addr, "--data", dataDir, "--login-rate", "0", "--post-rate", "0", "--log-level", "error"}, extra...)...)
 	cmd.Env = append(os.Environ(), "JIAYUAN_ADMIN_PASSWORD=bench-admin-password")
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr // the child logs errors only
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ type report struct {
 	Duration time.Duration `json:"duration_ns"`
 	Results  []result      `json:"results"`
 	Memory   memory        `json:"memory"`
+	WS       *wsReport     `json:"websockets,omitempty"`
 }
 
 // find returns a scenario's result; one with failed requests counts as not measured.
@@ -76,6 +77,28 @@ var budgets = []budget{
 	}},
 }
 
+// wsBudgets are the realtime issue's targets.
+var wsBudgets = []budget{
+	{"10,000 subscribers of one thread get a reply within 250 ms (p99, from the POST's start)", func(r report) (string, bool) {
+		w := r.WS
+		return fmt.Sprintf("p99 %.1f ms, max %.1f ms, %d of %d delivered", ms(w.FanoutP99), ms(w.FanoutMax), w.FanoutReceived, 5*w.FanoutSubscribers),
+			w.FanoutReceived == 5*w.FanoutSubscribers && w.FanoutP99 < 250*time.Millisecond
+	}},
+	{"1,000 replies/s over 100 threads to 5,000 subscribers: p99 < 100 ms", func(r report) (string, bool) {
+		w := r.WS
+		return fmt.Sprintf("%.0f replies/s, p99 %.1f ms, %d of %d delivered", w.MixedRepliesPerS, ms(w.MixedP99), w.MixedDelivered, w.MixedExpected),
+			w.MixedRepliesPerS >= 950 && w.MixedP99 < 100*time.Millisecond && w.MixedDelivered >= w.MixedExpected*99/100
+	}},
+	{"memory < 25 KB per idle socket", func(r report) (string, bool) {
+		w := r.WS
+		return fmt.Sprintf("%.1f KB resident (Go stacks %.1f KB, heap %.1f KB)", w.IdleBytesPerConn/1024, w.IdleStackPerConn/1024, w.IdleHeapPerConn/1024), w.IdleBytesPerConn < 25*1024
+	}},
+	{"no goroutine leak after 10,000 connects and disconnects", func(r report) (string, bool) {
+		w := r.WS
+		return fmt.Sprintf("goroutines %.0f before, %.0f after", w.GoroutinesBefore, w.GoroutinesAfter), w.GoroutinesAfter <= w.GoroutinesBefore+10
+	}},
+}
+
 func rpsAtLeast(r report, name string, want float64) (string, bool) {
 	x, ok := r.find(name)
 	return fmt.Sprintf("%.0f req/s", x.ReqPerSec), ok && x.ReqPerSec >= want
@@ -105,6 +128,18 @@ func (r report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nserver memory: peak %.0f MB, now %.0f MB\n\nbudgets:\n", r.Memory.PeakMB, r.Memory.RSSMB)
 	for _, b := range budgets {
+		got, ok := b.check(r)
+		verdict := "MISS"
+		if ok {
+			verdict = "PASS"
+		}
+		fmt.Fprintf(w, "  %-4s %-72s %s\n", verdict, b.what, got)
+	}
+	if r.WS == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nwebsockets (%d-socket fan-out, %d sockets over %d threads):\n", r.WS.FanoutSubscribers, r.WS.MixedSubscribers, r.WS.MixedThreads)
+	for _, b := range wsBudgets {
 		got, ok := b.check(r)
 		verdict := "MISS"
 		if ok {
