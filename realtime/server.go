@@ -174,7 +174,11 @@ func (s *Server) read(conn Conn, c *Client) {
 				c.drop("too many messages")
 				return
 			}
-			c.reply(errorFrame("", "rate_limited", "消息太频繁 (too many messages: slow down)"))
+			// Said once in a while, not for every message: the answers to a flood must
+			// not fill the flooder's own queue.
+			if refused%20 == 1 {
+				c.reply(errorFrame("", "rate_limited", "消息太频繁 (too many messages: slow down)"))
+			}
 			continue
 		}
 		tokens--
