@@ -38,19 +38,19 @@ func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 
 // BoardBySlug returns one board.
 func (s *Store) BoardBySlug(ctx context.Context, slug string) (*forum.Board, error) {
-	b, err := scanBoard(s.r.QueryRowContext(ctx, `SELECT `+boardCols+` FROM boards WHERE slug = ?`, slug))
+	b, err := scanBoard(s.queryRow(ctx, `SELECT `+boardCols+` FROM boards WHERE slug = ?`, slug))
 	return b, notFound(err, "board")
 }
 
 // BoardByID returns one board.
 func (s *Store) BoardByID(ctx context.Context, id int64) (*forum.Board, error) {
-	b, err := scanBoard(s.r.QueryRowContext(ctx, `SELECT `+boardCols+` FROM boards WHERE id = ?`, id))
+	b, err := scanBoard(s.queryRow(ctx, `SELECT `+boardCols+` FROM boards WHERE id = ?`, id))
 	return b, notFound(err, "board")
 }
 
 // ListBoards returns every board in display order.
 func (s *Store) ListBoards(ctx context.Context) ([]*forum.Board, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+boardCols+` FROM boards ORDER BY position, id`)
+	rows, err := s.query(ctx, `SELECT `+boardCols+` FROM boards ORDER BY position, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func bumpBoard(ctx context.Context, tx *sql.Tx, boardID, threads, posts int64, a
 
 // ThreadByID returns one thread.
 func (s *Store) ThreadByID(ctx context.Context, id int64) (*forum.Thread, error) {
-	t, err := scanThread(s.r.QueryRowContext(ctx, `SELECT `+threadCols+` FROM threads WHERE id = ?`, id))
+	t, err := scanThread(s.queryRow(ctx, `SELECT `+threadCols+` FROM threads WHERE id = ?`, id))
 	return t, notFound(err, "thread")
 }
 
@@ -125,9 +125,9 @@ func (s *Store) ListThreads(ctx context.Context, boardID int64, after *forum.Thr
 	var rows *sql.Rows
 	var err error
 	if after == nil {
-		rows, err = s.r.QueryContext(ctx, `SELECT `+threadCols+` FROM threads WHERE board_id = ? ORDER BY pinned DESC, last_activity_at DESC, id DESC LIMIT ?`, boardID, limit)
+		rows, err = s.query(ctx, `SELECT `+threadCols+` FROM threads WHERE board_id = ? ORDER BY pinned DESC, last_activity_at DESC, id DESC LIMIT ?`, boardID, limit)
 	} else {
-		rows, err = s.r.QueryContext(ctx, `SELECT `+threadCols+` FROM threads WHERE board_id = ? AND (pinned, last_activity_at, id) < (?, ?, ?)
+		rows, err = s.query(ctx, `SELECT `+threadCols+` FROM threads WHERE board_id = ? AND (pinned, last_activity_at, id) < (?, ?, ?)
 			ORDER BY pinned DESC, last_activity_at DESC, id DESC LIMIT ?`, boardID, after.Pinned, ms(after.LastActivityAt), after.ID, limit)
 	}
 	if err != nil {

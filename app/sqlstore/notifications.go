@@ -22,7 +22,7 @@ func (s *Store) ListNotifications(ctx context.Context, userID, before int64, lim
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id, user_id, kind, actor_id, thread_id, post_id, post_seq, created_at, read
+	rows, err := s.query(ctx, `SELECT id, user_id, kind, actor_id, thread_id, post_id, post_seq, created_at, read
 		FROM notifications WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, userID, before, limit)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (s *Store) ListNotifications(ctx context.Context, userID, before int64, lim
 // CountUnread counts a user's unread notifications.
 func (s *Store) CountUnread(ctx context.Context, userID int64) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0`, userID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0`, userID).Scan(&n)
 	return n, err
 }
 

@@ -57,7 +57,7 @@ func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
 
 // PostByID returns one post.
 func (s *Store) PostByID(ctx context.Context, id int64) (*forum.Post, error) {
-	p, err := scanPost(s.r.QueryRowContext(ctx, `SELECT `+postCols+` FROM posts WHERE id = ?`, id))
+	p, err := scanPost(s.queryRow(ctx, `SELECT `+postCols+` FROM posts WHERE id = ?`, id))
 	return p, notFound(err, "post")
 }
 
@@ -72,7 +72,7 @@ func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath s
 }
 
 func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -21,8 +22,9 @@ import (
 // Store is the SQLite engine. All writes go through one connection, so writers queue in
 // Go instead of failing with SQLITE_BUSY; reads use a pool that WAL lets run beside it.
 type Store struct {
-	w *sql.DB // exactly one connection: every write and transaction
-	r *sql.DB // read-only pool
+	w     *sql.DB  // exactly one connection: every write and transaction
+	r     *sql.DB  // read-only pool
+	stmts sync.Map // SQL text → *sql.Stmt on the read pool
 }
 
 // Open creates or opens the database file at path and brings its schema up to date.
@@ -64,13 +66,52 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// prepared returns the read statement for q, prepared once and reused: parsing SQL
+// was a tenth of the time of an uncached page.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// errRow is a row whose statement could not be prepared.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) scanner {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
-	return s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return s.queryRow(ctx, "SELECT 1").Scan(&one)
 }
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE, through _txlock).

@@ -35,13 +35,13 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 
 // UserByID returns one user.
 func (s *Store) UserByID(ctx context.Context, id int64) (*accounts.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 	return u, notFound(err, "user")
 }
 
 // UserByUsername returns one user by their (lower-case) username.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE username = ?`, username))
 	return u, notFound(err, "user")
 }
 
@@ -59,7 +59,7 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*account
 	if len(uniq) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE id IN (`+placeholders(len(uniq))+`)`, uniq...)
+	rows, err := s.query(ctx, `SELECT `+userCols+` FROM users WHERE id IN (`+placeholders(len(uniq))+`)`, uniq...)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*account
 // CountUsers counts all users.
 func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, err
 }
 
@@ -92,7 +92,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *accounts.Session) error
 func (s *Store) SessionByHash(ctx context.Context, hash string) (*accounts.Session, error) {
 	var sess accounts.Session
 	var created, expires int64
-	err := s.r.QueryRowContext(ctx, `SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ?`, hash).
+	err := s.queryRow(ctx, `SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ?`, hash).
 		Scan(&sess.TokenHash, &sess.UserID, &sess.CSRFToken, &created, &expires)
 	if err != nil {
 		return nil, notFound(err, "session")
@@ -122,7 +122,7 @@ func (s *Store) CreateToken(ctx context.Context, t *accounts.Token) error {
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*accounts.Token, error) {
 	var t accounts.Token
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, user_id, name, token_hash, created_at FROM tokens WHERE token_hash = ?`, hash).
+	err := s.queryRow(ctx, `SELECT id, user_id, name, token_hash, created_at FROM tokens WHERE token_hash = ?`, hash).
 		Scan(&t.ID, &t.UserID, &t.Name, &t.TokenHash, &created)
 	if err != nil {
 		return nil, notFound(err, "token")
@@ -148,7 +148,7 @@ func (s *Store) RemoveRole(ctx context.Context, a policy.Assignment) error {
 
 // ListRoles returns every role assignment.
 func (s *Store) ListRoles(ctx context.Context) ([]policy.Assignment, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT user_id, role, domain FROM roles ORDER BY user_id, role, domain`)
+	rows, err := s.query(ctx, `SELECT user_id, role, domain FROM roles ORDER BY user_id, role, domain`)
 	if err != nil {
 		return nil, err
 	}

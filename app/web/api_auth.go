@@ -67,6 +67,9 @@ func (s *Server) apiCreateToken(c *fiber.Ctx) error {
 	if uid == 0 {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
+	if !s.Policy.Allowed(uid, "*", "token", "create") {
+		return fault.Forbidden("你没有权限创建访问令牌 (you may not create access tokens)")
+	}
 	var req tokenRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err

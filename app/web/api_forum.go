@@ -152,6 +152,9 @@ func (s *Server) apiPreview(c *fiber.Ctx) error {
 	if userID(c) == 0 {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
+	if !s.Policy.Allowed(userID(c), "*", "post", "create") {
+		return fault.Forbidden("你没有权限发帖 (you may not post)")
+	}
 	var req editRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err

@@ -185,6 +185,16 @@ func TestLiveRefusals(t *testing.T) {
 	if !asCloseError(err, &ce) {
 		t.Fatalf("oversized frame: %v", err)
 	}
+	// A script connects with its bearer token, as the browser with its cookie.
+	tok := u.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "bot"}).json(t)["token"].(string)
+	bot, _, err := (&client{e: e, bearer: tok}).dial("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("user:%d", int64(me))})
+	if m := bot.next(); m["type"] != "subscribed" {
+		t.Fatalf("bearer-token socket: %v", m)
+	}
 	// Plain HTTP to /ws is told to upgrade.
 	if r := e.guest().do("GET", "/ws", nil); r.Status != 426 {
 		t.Fatalf("GET /ws without upgrade: %d", r.Status)
