@@ -297,6 +297,13 @@ func (s *Service) DeletePost(ctx context.Context, userID, postID int64) error {
 	return nil
 }
 
+// PostFor returns a post the user may change with verb ("edit" or "delete"), for
+// pages that show the form before the change.
+func (s *Service) PostFor(ctx context.Context, userID, postID int64, verb string) (*Post, error) {
+	p, _, err := s.ownPost(ctx, userID, postID, verb)
+	return p, err
+}
+
 // ownPost loads a post and checks verb_own (for its author) or verb_any (for others).
 func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string) (*Post, *Board, error) {
 	if userID == 0 {

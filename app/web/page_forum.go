@@ -142,17 +142,19 @@ func (s *Server) formReply(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", id, p.Seq-1, p.Seq), fiber.StatusSeeOther)
 }
 
-func (s *Server) pageEditPost(c *fiber.Ctx) error {
+// postFor loads the post of the path for a page that changes it, if the user may.
+func (s *Server) postFor(c *fiber.Ctx, verb string) (*forum.Post, error) {
 	id, err := idParam(c, "帖子 (post)")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
+	return s.Forum.PostFor(c.UserContext(), userID(c), id, verb)
+}
+
+func (s *Server) pageEditPost(c *fiber.Ctx) error {
+	p, err := s.postFor(c, "edit")
 	if err != nil {
 		return err
-	}
-	if p.AuthorID != userID(c) {
-		return fault.Forbidden("只能编辑自己的帖子 (you can only edit your own posts)")
 	}
 	return s.render(c, fiber.StatusOK, "edit", "", composeForm{Action: c.Path(), Body: p.Body, ReplyTo: p})
 }
@@ -174,16 +176,9 @@ func (s *Server) formEditPost(c *fiber.Ctx) error {
 }
 
 func (s *Server) pageDeletePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	p, err := s.postFor(c, "delete")
 	if err != nil {
 		return err
-	}
-	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
-	if err != nil {
-		return err
-	}
-	if p.AuthorID != userID(c) {
-		return fault.Forbidden("只能删除自己的帖子 (you can only delete your own posts)")
 	}
 	return s.render(c, fiber.StatusOK, "delete", "", p)
 }

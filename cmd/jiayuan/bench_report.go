@@ -127,19 +127,16 @@ func (r report) print(w io.Writer) {
 		fmt.Fprintf(w, "%-26s %6d %10.0f %9.2f %9.2f %9.2f %7d %11.3f %11.2f\n", x.Name, x.Conns, x.ReqPerSec, ms(x.P50), ms(x.P90), ms(x.P99), x.Errors, rr, pr)
 	}
 	fmt.Fprintf(w, "\nserver memory: peak %.0f MB, now %.0f MB\n\nbudgets:\n", r.Memory.PeakMB, r.Memory.RSSMB)
-	for _, b := range budgets {
-		got, ok := b.check(r)
-		verdict := "MISS"
-		if ok {
-			verdict = "PASS"
-		}
-		fmt.Fprintf(w, "  %-4s %-72s %s\n", verdict, b.what, got)
-	}
+	r.printBudgets(w, budgets)
 	if r.WS == nil {
 		return
 	}
 	fmt.Fprintf(w, "\nwebsockets (%d-socket fan-out, %d sockets over %d threads):\n", r.WS.FanoutSubscribers, r.WS.MixedSubscribers, r.WS.MixedThreads)
-	for _, b := range wsBudgets {
+	r.printBudgets(w, wsBudgets)
+}
+
+func (r report) printBudgets(w io.Writer, bs []budget) {
+	for _, b := range bs {
 		got, ok := b.check(r)
 		verdict := "MISS"
 		if ok {
