@@ -1,0 +1,75 @@
+// Package search finds posts by any text they contain, in Simplified or Traditional
+// characters, full- or half-width, with Bleve.
+//
+// Text is folded one character at a time (width, case, Traditional to Simplified) so
+// that every byte offset of the original stays exact; CJK text is indexed as single
+// characters and as overlapping pairs at the position of their first character, so a
+// query of n characters is a phrase of its n-1 pairs: every post containing the string
+// matches, and no other.
+package search
+
+import (
+	"fmt"
+	"unicode"
+
+	"github.com/longbridgeapp/opencc"
+)
+
+// Folder maps each character to the one it is indexed and searched as.
+type Folder struct {
+	t2s map[rune]rune
+}
+
+// cjkRanges are the ideograph blocks whose Traditional forms are folded.
+var cjkRanges = [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x2A6DF}}
+
+// NewFolder builds the per-character Traditional→Simplified table from OpenCC's
+// dictionaries. Whole-string conversion would use phrases and could change lengths;
+// one character at a time keeps every offset where it was.
+func NewFolder() (*Folder, error) {
+	cc, err := opencc.New("t2s")
+	if err != nil {
+		return nil, fmt.Errorf("opencc: %w", err)
+	}
+	f := &Folder{t2s: make(map[rune]rune, 4096)}
+	for _, rg := range cjkRanges {
+		for r := rg[0]; r <= rg[1]; r++ {
+			out, err := cc.Convert(string(r))
+			if err != nil {
+				return nil, err
+			}
+			if rs := []rune(out); len(rs) == 1 && rs[0] != r {
+				f.t2s[r] = rs[0]
+			}
+		}
+	}
+	return f, nil
+}
+
+// Rune folds one character: full-width forms to half-width, upper to lower case,
+// Traditional to Simplified.
+func (f *Folder) Rune(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		r -= 0xFEE0
+	case r == 0x3000:
+		r = ' '
+	}
+	r = unicode.ToLower(r)
+	if s, ok := f.t2s[r]; ok {
+		return s
+	}
+	return r
+}
+
+// String folds every character of s; the result has as many characters as s.
+func (f *Folder) String(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		out = append(out, f.Rune(r))
+	}
+	return string(out)
+}
+
+// IsCJK tells the ideographs that are indexed character by character.
+func IsCJK(r rune) bool { return unicode.Is(unicode.Han, r) }

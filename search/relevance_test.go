@@ -1,0 +1,142 @@
+package search
+
+import (
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/longbridgeapp/opencc"
+)
+
+var (
+	folderOnce sync.Once
+	folder     *Folder
+	folderErr  error
+)
+
+func testFolder(t testing.TB) *Folder {
+	folderOnce.Do(func() { folder, folderErr = NewFolder() })
+	if folderErr != nil {
+		t.Fatal(folderErr)
+	}
+	return folder
+}
+
+func TestFold(t *testing.T) {
+	f := testFolder(t)
+	for in, want := range map[string]string{
+		"黨員學習":  "党员学习",
+		"党员学习":  "党员学习",
+		"ＡＢＣ１２３": "abc123",
+		"Ｏａ　報告":  "oa 报告",
+		"發展頭髮":  "发展头发",
+	} {
+		if got := f.String(in); got != want {
+			t.Errorf("fold(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRelevance compares every query's hits with a brute-force scan of the folded
+// text: a Chinese query must find every post containing it, in either script, and
+// no other.
+func TestRelevance(t *testing.T) {
+	n := 20000
+	queries := 300
+	if testing.Short() {
+		n, queries = 3000, 100
+	}
+	f := testFolder(t)
+	docs, err := GenerateCorpus(7, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := Open(t.TempDir()+"/index", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	for i := 0; i < len(docs); i += 1000 {
+		if err := idx.Put(docs[i:min(i+1000, len(docs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	folded := make([][2]string, len(docs))
+	for i, d := range docs {
+		folded[i] = [2]string{f.String(d.Title), f.String(d.Body)}
+	}
+	s2t, err := opencc.New("s2t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(11, 13))
+	for qi := 0; qi < queries; qi++ {
+		// A run of 1–8 CJK characters from a random post, written in either script.
+		runs := cjkRuns([]rune(docs[r.IntN(len(docs))].Body))
+		if len(runs) == 0 {
+			continue
+		}
+		run := runs[r.IntN(len(runs))]
+		l := 1 + r.IntN(min(8, len(run)))
+		at := r.IntN(len(run) - l + 1)
+		q := string(run[at : at+l])
+		if r.IntN(2) == 0 {
+			if q, err = s2t.Convert(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fq := f.String(q)
+		want := map[int64]bool{}
+		for i, ft := range folded {
+			if strings.Contains(ft[0], fq) || strings.Contains(ft[1], fq) {
+				want[docs[i].PostID] = true
+			}
+		}
+		pq, err := Parse(`"` + q + `"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := idx.Search(pq, len(docs), 0)
+		if err != nil {
+			t.Fatalf("search %q: %v", q, err)
+		}
+		got := map[int64]bool{}
+		for _, h := range res.Hits {
+			got[h.PostID] = true
+		}
+		var missed, extra int
+		for id := range want {
+			if !got[id] {
+				missed++
+			}
+		}
+		for id := range got {
+			if !want[id] {
+				extra++
+			}
+		}
+		if missed > 0 || extra > 0 || int(res.Total) != len(want) {
+			t.Errorf("query %q (folded %q): %d expected, %d found, %d missed (recall < 100%%), %d wrong (precision < 100%%)",
+				q, fq, len(want), len(got), missed, extra)
+		}
+	}
+}
+
+func cjkRuns(rs []rune) [][]rune {
+	var out [][]rune
+	start := -1
+	for i := 0; i <= len(rs); i++ {
+		if i < len(rs) && IsCJK(rs[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, rs[start:i])
+			start = -1
+		}
+	}
+	return out
+}
