@@ -26,11 +26,11 @@ func testFolder(t testing.TB) *Folder {
 func TestFold(t *testing.T) {
 	f := testFolder(t)
 	for in, want := range map[string]string{
-		"黨員學習":  "党员学习",
-		"党员学习":  "党员学习",
+		"黨員學習":   "党员学习",
+		"党员学习":   "党员学习",
 		"ＡＢＣ１２３": "abc123",
 		"Ｏａ　報告":  "oa 报告",
-		"發展頭髮":  "发展头发",
+		"發展頭髮":   "发展头发",
 	} {
 		if got := f.String(in); got != want {
 			t.Errorf("fold(%q) = %q, want %q", in, got, want)
