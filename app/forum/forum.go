@@ -60,6 +60,7 @@ type Post struct {
 	EditedAt   time.Time // zero if never edited
 	Deleted    bool
 	DeletedAt  time.Time
+	ChangedAt  time.Time // the last create, edit, delete or restore; set by the store
 }
 
 // PathSegment is the part of a path that a post adds for itself.
@@ -98,4 +99,10 @@ type Store interface {
 	ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*Post, error)
 	UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error
 	SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error
+	// PostsChangedSince returns posts changed after (since, afterID) in the order
+	// (ChangedAt, ID), deleted ones included: how derived views (the search index)
+	// catch up with the database.
+	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*Post, error)
+	// PostsByIDs returns the posts that exist among ids.
+	PostsByIDs(ctx context.Context, ids []int64) (map[int64]*Post, error)
 }

@@ -26,18 +26,19 @@ type postDoc struct {
 	EditedAt   *time.Time `bson:"edited_at"`
 	Deleted    bool       `bson:"deleted"`
 	DeletedAt  *time.Time `bson:"deleted_at"`
+	ChangedAt  *time.Time `bson:"changed_at"`
 }
 
 func (d *postDoc) post() *forum.Post {
 	return &forum.Post{ID: d.ID, ThreadID: d.ThreadID, Seq: d.Seq, AuthorID: d.AuthorID, Body: d.Body, HTML: d.HTML,
 		ReplyTo: d.ReplyTo, ReplyToSeq: d.ReplyToSeq, Depth: d.Depth, Path: d.Path, CreatedAt: fromTm(d.CreatedAt),
-		EditedAt: fromTm(d.EditedAt), Deleted: d.Deleted, DeletedAt: fromTm(d.DeletedAt)}
+		EditedAt: fromTm(d.EditedAt), Deleted: d.Deleted, DeletedAt: fromTm(d.DeletedAt), ChangedAt: fromTm(d.ChangedAt)}
 }
 
 func newPostDoc(p *forum.Post) postDoc {
 	return postDoc{ID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, AuthorID: p.AuthorID, Body: p.Body, HTML: p.HTML,
 		ReplyTo: p.ReplyTo, ReplyToSeq: p.ReplyToSeq, Depth: p.Depth, Path: p.Path, CreatedAt: tm(p.CreatedAt),
-		EditedAt: tm(p.EditedAt), Deleted: p.Deleted, DeletedAt: tm(p.DeletedAt)}
+		EditedAt: tm(p.EditedAt), Deleted: p.Deleted, DeletedAt: tm(p.DeletedAt), ChangedAt: tm(p.ChangedAt)}
 }
 
 func (s *Store) insertPost(ctx context.Context, p *forum.Post) error {
@@ -45,7 +46,7 @@ func (s *Store) insertPost(ctx context.Context, p *forum.Post) error {
 	if err != nil {
 		return err
 	}
-	p.ID = id
+	p.ID, p.ChangedAt = id, p.CreatedAt
 	_, err = s.posts.InsertOne(ctx, newPostDoc(p))
 	return err
 }
@@ -96,17 +97,46 @@ func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath s
 	return all(ctx, cur, err, (*postDoc).post)
 }
 
+// PostsChangedSince pages through posts in the order they last changed.
+func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error) {
+	at := tm(since)
+	filter := bson.M{"$or": bson.A{
+		bson.M{"changed_at": bson.M{"$gt": at}},
+		bson.M{"changed_at": at, "_id": bson.M{"$gt": afterID}},
+	}}
+	if at == nil {
+		filter = bson.M{"$or": bson.A{bson.M{"changed_at": bson.M{"$ne": nil}}, bson.M{"changed_at": nil, "_id": bson.M{"$gt": afterID}}}}
+	}
+	cur, err := s.posts.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "changed_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	return all(ctx, cur, err, (*postDoc).post)
+}
+
+// PostsByIDs returns the posts that exist among ids.
+func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
+	out := make(map[int64]*forum.Post, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.posts.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	ps, err := all(ctx, cur, err, (*postDoc).post)
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, err
+}
+
 // UpdatePostBody replaces a post's source and rendering.
 func (s *Store) UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error {
-	return s.updatePost(ctx, id, bson.M{"body": body, "html": html, "edited_at": tm(editedAt)})
+	return s.updatePost(ctx, id, bson.M{"body": body, "html": html, "edited_at": tm(editedAt), "changed_at": tm(editedAt)})
 }
 
 // SetPostDeleted hides or restores a post.
 func (s *Store) SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error {
+	changed := at
 	if !deleted {
 		at = time.Time{}
 	}
-	return s.updatePost(ctx, id, bson.M{"deleted": deleted, "deleted_at": tm(at)})
+	return s.updatePost(ctx, id, bson.M{"deleted": deleted, "deleted_at": tm(at), "changed_at": tm(changed)})
 }
 
 func (s *Store) updatePost(ctx context.Context, id int64, set bson.M) error {
@@ -140,7 +170,7 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 		if p.ID, err = s.nextID(ctx, "posts"); err != nil {
 			return err
 		}
-		p.ThreadID, p.Seq = t.ID, int64(i+1)
+		p.ThreadID, p.Seq, p.ChangedAt = t.ID, int64(i+1), p.CreatedAt
 		p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
 		if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
 			p.ReplyTo = posts[p.ReplyToSeq-1].ID

@@ -64,6 +64,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		{s.threads, bson.D{{Key: "board_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_activity_at", Value: -1}, {Key: "_id", Value: -1}}, false},
 		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "seq", Value: 1}}, true},
 		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "path", Value: 1}}, false},
+		{s.posts, bson.D{{Key: "changed_at", Value: 1}, {Key: "_id", Value: 1}}, false},
 		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}, false},
 		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "read", Value: 1}}, false},
 	}

@@ -94,6 +94,11 @@ var migrations = []string{
 	);
 	CREATE INDEX notifications_user ON notifications(user_id, id DESC);
 	CREATE INDEX notifications_unread ON notifications(user_id, read);`,
+
+	// 3: when each post last changed, for the search index to catch up from.
+	`ALTER TABLE posts ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
+	UPDATE posts SET changed_at = MAX(created_at, edited_at, deleted_at);
+	CREATE INDEX posts_changed ON posts(changed_at, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -10,24 +10,25 @@ import (
 	"jiayuan/app/forum"
 )
 
-const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at`
+const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at`
 
 func scanPost(row scanner) (*forum.Post, error) {
 	var p forum.Post
-	var created, edited, deletedAt int64
+	var created, edited, deletedAt, changed int64
 	err := row.Scan(&p.ID, &p.ThreadID, &p.Seq, &p.AuthorID, &p.Body, &p.HTML, &p.ReplyTo, &p.ReplyToSeq, &p.Depth, &p.Path,
-		&created, &edited, &p.Deleted, &deletedAt)
+		&created, &edited, &p.Deleted, &deletedAt, &changed)
 	if err != nil {
 		return nil, err
 	}
-	p.CreatedAt, p.EditedAt, p.DeletedAt = fromMS(created), fromMS(edited), fromMS(deletedAt)
+	p.CreatedAt, p.EditedAt, p.DeletedAt, p.ChangedAt = fromMS(created), fromMS(edited), fromMS(deletedAt), fromMS(changed)
 	return &p, nil
 }
 
 func insertPost(ctx context.Context, tx *sql.Tx, p *forum.Post) error {
-	res, err := tx.ExecContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path, ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt))
+	p.ChangedAt = p.CreatedAt
+	res, err := tx.ExecContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path, ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt), ms(p.ChangedAt))
 	if err != nil {
 		return err
 	}
@@ -88,17 +89,41 @@ func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post
 	return out, rows.Err()
 }
 
+// PostsChangedSince pages through posts in the order they last changed, on the
+// posts_changed index.
+func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE (changed_at, id) > (?, ?) ORDER BY changed_at, id LIMIT ?`, ms(since), afterID, limit)
+}
+
+// PostsByIDs returns the posts that exist among ids.
+func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
+	out := make(map[int64]*forum.Post, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	ps, err := s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	for _, p := range ps {
+		out[p.ID] = p
+	}
+	return out, err
+}
+
 // UpdatePostBody replaces a post's source and rendering.
 func (s *Store) UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error {
-	return s.affectOne(ctx, `UPDATE posts SET body = ?, html = ?, edited_at = ? WHERE id = ?`, body, html, ms(editedAt), id)
+	return s.affectOne(ctx, `UPDATE posts SET body = ?, html = ?, edited_at = ?, changed_at = ? WHERE id = ?`, body, html, ms(editedAt), ms(editedAt), id)
 }
 
 // SetPostDeleted hides or restores a post.
 func (s *Store) SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error {
+	changed := at
 	if !deleted {
 		at = time.Time{}
 	}
-	return s.affectOne(ctx, `UPDATE posts SET deleted = ?, deleted_at = ? WHERE id = ?`, deleted, ms(at), id)
+	return s.affectOne(ctx, `UPDATE posts SET deleted = ?, deleted_at = ?, changed_at = ? WHERE id = ?`, deleted, ms(at), ms(changed), id)
 }
 
 func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
@@ -128,8 +153,8 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 			return err
 		}
 		t.LastSeq, t.ReplyCount = int64(len(posts)), int64(len(posts)-1)
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -140,8 +165,9 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 			if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
 				p.ReplyTo = posts[p.ReplyToSeq-1].ID
 			}
+			p.ChangedAt = p.CreatedAt
 			res, err := stmt.ExecContext(ctx, p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path,
-				ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt))
+				ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt), ms(p.ChangedAt))
 			if err != nil {
 				return err
 			}

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ImportThread", testImportThread},
 		{"TextVerbatim", testTextVerbatim},
 		{"Notifications", testNotifications},
+		{"PostsChangedSince", testPostsChanged},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -542,5 +543,41 @@ func testNotifications(t *testing.T, s Store) {
 	}
 	if n, _ := s.CountUnread(ctx, b.ID); n != 1 {
 		t.Fatalf("another user's notifications changed: %d", n)
+	}
+}
+
+func testPostsChanged(t *testing.T, s Store) {
+	ctx := context.Background()
+	u, b := newUser(t, s, "sybil"), newBoard(t, s, "changes", 1)
+	th, p1 := newThread(t, s, b, u, "变更", at(1))
+	p2 := reply(t, s, th, u, "二", at(2))
+	p3 := reply(t, s, th, u, "三", at(3))
+	must(t, s.UpdatePostBody(ctx, p1.ID, "改", "改", at(4)))
+	must(t, s.SetPostDeleted(ctx, p2.ID, true, at(5)))
+	order := func(ps []*forum.Post) string {
+		out := ""
+		for _, p := range ps {
+			out += fmt.Sprint(p.ID, "@", p.ChangedAt.Sub(base).Minutes(), " ")
+		}
+		return out
+	}
+	all, err := s.PostsChangedSince(ctx, time.Time{}, 0, 10)
+	must(t, err)
+	want := fmt.Sprintf("%d@3 %d@4 %d@5 ", p3.ID, p1.ID, p2.ID)
+	if got := order(all); got != want {
+		t.Fatalf("changed order %q, want %q", got, want)
+	}
+	page, err := s.PostsChangedSince(ctx, all[0].ChangedAt, all[0].ID, 1)
+	must(t, err)
+	if len(page) != 1 || page[0].ID != p1.ID {
+		t.Fatalf("keyset page after the first: %v", order(page))
+	}
+	if !all[2].Deleted {
+		t.Fatal("a deleted post is not reported as deleted")
+	}
+	m, err := s.PostsByIDs(ctx, []int64{p1.ID, p3.ID, 999999})
+	must(t, err)
+	if len(m) != 2 || m[p1.ID].Body != "改" {
+		t.Fatalf("PostsByIDs = %v", m)
 	}
 }
