@@ -102,9 +102,12 @@ func Open(path string, fold *Folder) (*Index, error) {
 	case path == "":
 		idx, err = bleve.NewMemOnly(newMapping())
 	default:
-		idx, err = bleve.Open(path)
+		// The index belongs to one process; a second one waits a little, then fails
+		// with a clear error instead of hanging on the file lock.
+		cfg := map[string]interface{}{"bolt_timeout": "5s"}
+		idx, err = bleve.OpenUsing(path, cfg)
 		if err == bleve.ErrorIndexPathDoesNotExist {
-			idx, err = bleve.New(path, newMapping())
+			idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, cfg)
 		}
 	}
 	if err != nil {

@@ -23,6 +23,7 @@ type Query struct {
 	Exclude []string
 	Board   string
 	Author  string
+	Within  []string // when set, only these boards (the ones the reader may read)
 	After   time.Time // zero: no bound
 	Before  time.Time
 	ByDate  bool // newest first instead of by relevance
@@ -204,6 +205,15 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 		tq := bleve.NewTermQuery(q.Board)
 		tq.SetField("board")
 		must = append(must, tq)
+	}
+	if len(q.Within) > 0 {
+		var boards []query.Query
+		for _, b := range q.Within {
+			tq := bleve.NewTermQuery(b)
+			tq.SetField("board")
+			boards = append(boards, tq)
+		}
+		must = append(must, bleve.NewDisjunctionQuery(boards...))
 	}
 	if q.Author != "" {
 		tq := bleve.NewTermQuery(q.Author)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -21,6 +22,8 @@ type Config struct {
 	// PublicOrigin, when set, is the origin browsers use (https://forum.example.com);
 	// it is what cross-site checks compare against behind a proxy.
 	PublicOrigin string
+	// SearchDir holds this node's search index (each node keeps its own).
+	SearchDir string
 	// NATSURL links several nodes' event buses; empty runs one node alone.
 	NATSURL string
 	// Rate limits per minute; 0 turns a limit off (benchmarks do).
@@ -44,6 +47,7 @@ func Load(args []string) (*Config, error) {
 	openDefault := env("JIAYUAN_OPEN_REGISTRATION", "")
 	fs.StringVar(&openDefault, "open-registration", openDefault, "allow anyone to sign up: true or false (default: true with the embedded engine, false with MongoDB) (JIAYUAN_OPEN_REGISTRATION)")
 	fs.StringVar(&c.PublicOrigin, "public-origin", env("JIAYUAN_PUBLIC_ORIGIN", ""), "origin browsers use, e.g. https://jiayuan.example.com (JIAYUAN_PUBLIC_ORIGIN)")
+	fs.StringVar(&c.SearchDir, "search-dir", env("JIAYUAN_SEARCH_DIR", ""), "this node's search index directory (default: <data>/search.bleve) (JIAYUAN_SEARCH_DIR)")
 	fs.StringVar(&c.NATSURL, "nats-url", env("JIAYUAN_NATS_URL", ""), "NATS server linking several Jiayuan nodes, e.g. nats://nats:4222; empty: one node (JIAYUAN_NATS_URL)")
 	fs.IntVar(&c.LoginPerMinute, "login-rate", envInt("JIAYUAN_LOGIN_RATE", 10), "sign-in and sign-up attempts per minute per address; 0 is unlimited (JIAYUAN_LOGIN_RATE)")
 	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
@@ -57,6 +61,9 @@ func Load(args []string) (*Config, error) {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	c.AdminPassword = os.Getenv("JIAYUAN_ADMIN_PASSWORD")
+	if c.SearchDir == "" {
+		c.SearchDir = filepath.Join(c.DataDir, "search.bleve")
+	}
 	switch openDefault {
 	case "":
 		c.OpenRegistration = c.MongoURI == ""

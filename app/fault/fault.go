@@ -22,6 +22,7 @@ const (
 	KindLocked
 	KindTooMany
 	KindBadRequest
+	KindUnavailable
 )
 
 // Error is a domain error with a message that is safe to show to the user.
@@ -96,6 +97,11 @@ func TooMany(msg string) *Error {
 // BadRequest says the request itself is malformed (not JSON, not UTF-8).
 func BadRequest(code, msg string) *Error {
 	return &Error{Kind: KindBadRequest, Code: code, Message: msg}
+}
+
+// Unavailable says the service cannot answer just now (an index rebuilding).
+func Unavailable(code, msg string) *Error {
+	return &Error{Kind: KindUnavailable, Code: code, Message: msg}
 }
 
 // KindOf returns the kind of err, KindInternal for anything that is not an *Error.

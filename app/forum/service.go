@@ -405,3 +405,8 @@ func (s *Service) ThreadAndBoard(ctx context.Context, id int64) (*Thread, *Board
 	b, err := s.store.BoardByID(ctx, t.BoardID)
 	return t, b, err
 }
+
+// PostsByIDs returns the posts that exist among ids.
+func (s *Service) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*Post, error) {
+	return s.store.PostsByIDs(ctx, ids)
+}

@@ -57,3 +57,15 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainTextAndHighlight(t *testing.T) {
+	r := New()
+	got := PlainText(r.Render("# 标题\n\n**党员**学习 &amp; <script>x</script>\n\n- 一\n- 二"))
+	if !strings.Contains(got, "标题\n") || !strings.Contains(got, "党员学习 & ") || strings.Contains(got, "<") || !strings.Contains(got, "一\n") {
+		t.Fatalf("PlainText = %q", got)
+	}
+	h := Highlight("a<b>党员c", [][2]int{{4, 10}})
+	if h != "a&lt;b&gt;<mark>党员</mark>c" {
+		t.Fatalf("Highlight = %q", h)
+	}
+}

@@ -29,6 +29,7 @@ var statusOf = map[fault.Kind]int{
 	fault.KindLocked:       fiber.StatusLocked,
 	fault.KindTooMany:      fiber.StatusTooManyRequests,
 	fault.KindBadRequest:   fiber.StatusBadRequest,
+	fault.KindUnavailable:  fiber.StatusServiceUnavailable,
 }
 
 // fiberErrors give Fiber's own errors (unknown route, oversized body…) a code and a

@@ -29,6 +29,7 @@ import (
 	"jiayuan/app/web"
 	"jiayuan/policy"
 	"jiayuan/realtime"
+	"jiayuan/search"
 )
 
 // cheapArgon keeps tests fast; production uses argon2id's recommended parameters.
@@ -40,6 +41,7 @@ type env struct {
 	srv    *web.Server
 	addr   string
 	hub    *realtime.Hub
+	search *search.Service
 	store  *sqlstore.Store
 	forum  *forum.Service
 	acc    *accounts.Service
@@ -79,6 +81,16 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	}
 	nt := notify.NewService(st, e.forum, st, bus, log)
 	bus.Subscribe(nt.Handle)
+	fold, err := search.NewFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.search, err = search.NewService(filepath.Join(t.TempDir(), "search.bleve"), fold, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.search.Close() })
+	bus.Subscribe(e.search.Handle)
 	e.hub = realtime.NewHub()
 	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en}
 	feeder := realtime.NewFeeder(e.hub, backend, log)
@@ -87,7 +99,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Cleanup(stop)
 	go feeder.Run(fctx)
 	go nt.Run(fctx)
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
+	go e.search.Run(fctx)
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
 		Live: realtime.NewServer(e.hub, backend, log)})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"jiayuan/app/markup"
 	"jiayuan/app/notify"
 	"jiayuan/realtime"
+	"jiayuan/search"
 )
 
 // MaxRequestBody is the largest request body accepted; larger ones get 413.
@@ -44,6 +45,8 @@ type Deps struct {
 	Ready func(ctx context.Context) error
 	// Events is the bus the server follows to keep its page cache fresh.
 	Events Subscriber
+	// Search answers /search and /api/v1/search; nil turns search off.
+	Search *search.Service
 	// Live serves the websocket at /ws; nil turns it off.
 	Live *realtime.Server
 }

@@ -3,6 +3,7 @@
 //	jiayuan [serve] [flags]    run the server (the default)
 //	jiayuan admin …            manage users from the command line
 //	jiayuan bench [flags]      seed a community and measure the server under load
+//	jiayuan reindex [flags]    rebuild the search index from the database
 package main
 
 import (
@@ -39,9 +40,11 @@ func run(ctx context.Context, args []string) error {
 		return admin(ctx, args)
 	case "bench":
 		return bench(ctx, args)
+	case "reindex":
+		return reindex(ctx, args)
 	case "help":
-		fmt.Println("usage: jiayuan [serve|admin|bench] [flags]; jiayuan serve -h lists the flags")
+		fmt.Println("usage: jiayuan [serve|admin|reindex|bench] [flags]; jiayuan serve -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, admin or bench)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, admin, reindex or bench)", cmd)
 }

@@ -24,8 +24,8 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal("nats server did not start")
 	}
 	data := t.TempDir()
-	a := startNode(t, "--data", data, "--nats-url", ns.ClientURL())
-	b := startNode(t, "--data", data, "--nats-url", ns.ClientURL())
+	a := startNode(t, "--data", data, "--search-dir", t.TempDir(), "--nats-url", ns.ClientURL())
+	b := startNode(t, "--data", data, "--search-dir", t.TempDir(), "--nats-url", ns.ClientURL())
 
 	writer := newAPIClient(t, a)
 	writer.signUp("nodea")

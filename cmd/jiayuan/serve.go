@@ -20,6 +20,7 @@ import (
 	"jiayuan/app/web"
 	"jiayuan/policy"
 	"jiayuan/realtime"
+	"jiayuan/search"
 )
 
 // store is what an engine provides to the whole application.
@@ -45,12 +46,16 @@ type node struct {
 	feeder   *realtime.Feeder
 	notify   *notify.Service
 	bridge   *realtime.Bridge // nil without NATS
+	search   *search.Service
 }
 
 // close stops the bridge and the store.
 func (n *node) close() {
 	if n.bridge != nil {
 		_ = n.bridge.Close()
+	}
+	if n.search != nil {
+		_ = n.search.Close()
 	}
 	_ = n.store.Close()
 }
@@ -85,6 +90,16 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	}
 	n.notify = notify.NewService(st, n.forum, st, n.bus, log)
 	n.bus.Subscribe(n.notify.Handle)
+	fold, err := search.NewFolder()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n.search, err = search.NewService(cfg.SearchDir, fold, st, log); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	n.bus.Subscribe(n.search.Handle)
 	n.hub = realtime.NewHub()
 	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy}
 	n.feeder = realtime.NewFeeder(n.hub, backend, log)
@@ -99,7 +114,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		log.Info("linked to other nodes", "nats", cfg.NATSURL, "node", node)
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Notify: n.notify, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
+		Notify: n.notify, Search: n.search, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
 		Live: realtime.NewServer(n.hub, backend, log)})
 	if err != nil {
 		n.close()
@@ -112,6 +127,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 func (n *node) start(ctx context.Context) {
 	go n.feeder.Run(ctx)
 	go n.notify.Run(ctx)
+	go n.search.Run(ctx)
 }
 
 func newLogger(level string) *slog.Logger {

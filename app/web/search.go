@@ -1,0 +1,158 @@
+package web
+
+import (
+	"errors"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/fault"
+	"jiayuan/app/markup"
+	"jiayuan/search"
+)
+
+// maxSearchOffset bounds paging: past the first thousand hits, refine the query.
+const maxSearchOffset = 1000
+
+type hitJSON struct {
+	PostID      int64         `json:"post_id"`
+	ThreadID    int64         `json:"thread_id"`
+	Seq         int64         `json:"seq"`
+	Board       string        `json:"board"`
+	Title       string        `json:"title"`
+	SnippetHTML template.HTML `json:"snippet_html"`
+	URL         string        `json:"url"`
+	CreatedAt   time.Time     `json:"created_at"`
+}
+
+type searchResult struct {
+	Hits  []hitJSON
+	Total uint64
+	Next  string // the cursor of the next page, "" at the end
+}
+
+// runSearch parses the query, keeps it to the boards the reader may read, and cuts a
+// highlighted snippet of each hit from the database's text.
+func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, cursor string) (*searchResult, *search.Query, error) {
+	if s.Search == nil {
+		return nil, nil, fault.Unavailable("search_off", "搜索未启用 (search is not enabled)")
+	}
+	q, err := search.Parse(raw)
+	if err != nil {
+		return nil, nil, fault.BadRequest("invalid_query", err.Error())
+	}
+	if board != "" {
+		q.Board = board
+	}
+	if author != "" {
+		q.Author = strings.ToLower(author)
+	}
+	offset := 0
+	if cursor != "" {
+		if offset, err = strconv.Atoi(cursor); err != nil || offset < 0 || offset > maxSearchOffset {
+			return nil, nil, fault.Invalid("cursor", "cursor 无效，请使用上一页返回的 next_cursor (invalid cursor)")
+		}
+	}
+	all, err := s.boardsList(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if readable := s.Forum.Readable(userID(c), all); len(readable) < len(all) {
+		for _, b := range readable {
+			q.Within = append(q.Within, b.Slug)
+		}
+		if len(q.Within) == 0 {
+			return &searchResult{}, q, nil
+		}
+	}
+	res, err := s.Search.Find(q, limit, offset)
+	if errors.Is(err, search.ErrRebuilding) {
+		return nil, nil, fault.Unavailable("index_rebuilding", err.Error())
+	} else if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]int64, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.PostID
+	}
+	posts, err := s.Forum.PostsByIDs(c.UserContext(), ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := &searchResult{Total: res.Total}
+	boards := map[int64]string{}
+	for _, b := range all {
+		boards[b.ID] = b.Slug
+	}
+	for _, id := range ids {
+		p, ok := posts[id]
+		if !ok || p.Deleted {
+			continue // deleted since it was indexed: the index catches up
+		}
+		t, b, err := s.Forum.ThreadAndBoard(c.UserContext(), p.ThreadID)
+		if err != nil {
+			continue
+		}
+		text := markup.PlainText(p.HTML)
+		win, ranges, cutBefore, cutAfter := search.Window(text, s.Search.Fold().Matches(text, q.Terms), 120)
+		snippet := markup.Highlight(win, ranges)
+		if cutBefore {
+			snippet = "…" + snippet
+		}
+		if cutAfter {
+			snippet += "…"
+		}
+		out.Hits = append(out.Hits, hitJSON{PostID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, Board: b.Slug, Title: t.Title,
+			SnippetHTML: markup.Trusted(snippet), URL: "/t/" + strconv.FormatInt(p.ThreadID, 10) + "?after=" + strconv.FormatInt(p.Seq-1, 10) + "#p" + strconv.FormatInt(p.Seq, 10),
+			CreatedAt: p.CreatedAt})
+	}
+	if next := offset + limit; uint64(next) < res.Total && next <= maxSearchOffset {
+		out.Next = strconv.Itoa(next)
+	}
+	return out, q, nil
+}
+
+func (s *Server) apiSearch(c *fiber.Ctx) error {
+	limit, err := limitQuery(c, 20, 100)
+	if err != nil {
+		return err
+	}
+	res, _, err := s.runSearch(c, c.Query("q"), c.Query("board"), c.Query("author"), limit, c.Query("cursor"))
+	if err != nil {
+		return err
+	}
+	var next *string
+	if res.Next != "" {
+		next = &res.Next
+	}
+	hits := res.Hits
+	if hits == nil {
+		hits = []hitJSON{}
+	}
+	return c.JSON(fiber.Map{"hits": hits, "total": res.Total, "next_cursor": next})
+}
+
+func (s *Server) pageSearch(c *fiber.Ctx) error {
+	raw := c.Query("q")
+	data := fiber.Map{"Q": raw}
+	if strings.TrimSpace(raw) != "" {
+		res, _, err := s.runSearch(c, raw, "", "", 20, c.Query("cursor"))
+		var fe *fault.Error
+		switch {
+		case errors.As(err, &fe) && fe.Kind != fault.KindInternal:
+			data["Error"] = fe.Message
+		case err != nil:
+			return err
+		default:
+			data["Result"] = res
+			if res.Next != "" {
+				data["Next"] = "/search?q=" + url.QueryEscape(raw) + "&cursor=" + res.Next
+			}
+		}
+	}
+	return s.render(c, fiber.StatusOK, "search", s.pages.catalogs[lang(c)]["search"], data)
+}

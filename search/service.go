@@ -1,0 +1,278 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/events"
+	"jiayuan/app/forum"
+	"jiayuan/app/markup"
+)
+
+// Source is what the indexer reads from the database, the truth it follows.
+type Source interface {
+	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error)
+	PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error)
+	ThreadByID(ctx context.Context, id int64) (*forum.Thread, error)
+	BoardByID(ctx context.Context, id int64) (*forum.Board, error)
+	UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error)
+}
+
+// ErrRebuilding is the answer while the index is rebuilt from the database.
+var ErrRebuilding = errors.New("搜索索引正在重建，请稍后再试 (the search index is being rebuilt: try again in a moment)")
+
+// catchUpWindow is how far before its checkpoint the indexer rereads at start:
+// writes that committed out of order by less than this are not missed.
+const catchUpWindow = time.Minute
+
+// Service keeps the index in step with the database and answers searches.
+type Service struct {
+	path  string
+	fold  *Folder
+	src   Source
+	log   *slog.Logger
+	queue chan int64
+
+	mu         sync.RWMutex
+	idx        *Index
+	rebuilding atomic.Bool
+}
+
+// NewService opens (or creates) the index under path. A corrupt index is moved aside
+// and rebuilt from the database by Run; searches meanwhile get ErrRebuilding.
+func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Service, error) {
+	s := &Service{path: path, fold: fold, src: src, log: log, queue: make(chan int64, 65536)}
+	_, statErr := os.Stat(path)
+	idx, err := Open(path, fold)
+	if err != nil {
+		log.Error("search index unreadable; rebuilding it from the database", "path", path, "err", err)
+		if err := os.RemoveAll(path); err != nil {
+			return nil, err
+		}
+		if idx, err = Open(path, fold); err != nil {
+			return nil, err
+		}
+		s.rebuilding.Store(true)
+	} else if os.IsNotExist(statErr) && path != "" {
+		s.rebuilding.Store(true)
+	}
+	s.idx = idx
+	return s, nil
+}
+
+// Close closes the index.
+func (s *Service) Close() error { return s.idx.Close() }
+
+// Handle queues the posts of events for indexing, without blocking the bus.
+func (s *Service) Handle(e events.Event) {
+	switch e.Type {
+	case events.PostCreated, events.PostUpdated, events.PostDeleted:
+	default:
+		return
+	}
+	select {
+	case s.queue <- e.PostID:
+	default:
+		// Full: the next catch-up (at start) reads it from the database.
+		s.log.Warn("search queue full; post indexed at next catch-up", "post", e.PostID)
+	}
+}
+
+// Run catches up with the database, then indexes queued posts in batches until ctx
+// ends.
+func (s *Service) Run(ctx context.Context) {
+	if err := s.catchUp(ctx, nil); err != nil && ctx.Err() == nil {
+		s.log.Error("search catch-up", "err", err)
+	}
+	s.rebuilding.Store(false)
+	for {
+		var ids []int64
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.queue:
+			ids = append(ids, id)
+		}
+		// Gather what arrives within a moment: one batch, one commit.
+		deadline := time.After(50 * time.Millisecond)
+	gather:
+		for len(ids) < 1000 {
+			select {
+			case id := <-s.queue:
+				ids = append(ids, id)
+			case <-deadline:
+				break gather
+			}
+		}
+		if err := s.indexIDs(ctx, ids); err != nil {
+			s.log.Error("search index", "posts", len(ids), "err", err)
+		}
+	}
+}
+
+// Reindex empties the index and rebuilds it from the database, reporting progress.
+func (s *Service) Reindex(ctx context.Context, progress func(n int)) error {
+	s.rebuilding.Store(true)
+	defer s.rebuilding.Store(false)
+	s.mu.Lock()
+	if err := s.idx.Close(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := os.RemoveAll(s.path); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	idx, err := Open(s.path, s.fold)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.idx = idx
+	s.mu.Unlock()
+	return s.catchUp(ctx, progress)
+}
+
+// catchUp indexes every post changed since the checkpoint (less a safety window).
+func (s *Service) catchUp(ctx context.Context, progress func(int)) error {
+	since, afterID := s.checkpoint()
+	if !since.IsZero() {
+		since, afterID = since.Add(-catchUpWindow), 0
+	}
+	for {
+		ps, err := s.src.PostsChangedSince(ctx, since, afterID, 2000)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 {
+			return nil
+		}
+		if err := s.index(ctx, ps); err != nil {
+			return err
+		}
+		last := ps[len(ps)-1]
+		since, afterID = last.ChangedAt, last.ID
+		if progress != nil {
+			progress(len(ps))
+		}
+	}
+}
+
+func (s *Service) indexIDs(ctx context.Context, ids []int64) error {
+	m, err := s.src.PostsByIDs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	ps := make([]*forum.Post, 0, len(m))
+	for _, p := range m {
+		ps = append(ps, p)
+	}
+	return s.index(ctx, ps)
+}
+
+// index writes posts to the index (deleted ones out of it) and moves the checkpoint.
+func (s *Service) index(ctx context.Context, ps []*forum.Post) error {
+	threads := map[int64]*forum.Thread{}
+	boards := map[int64]*forum.Board{}
+	var authors []int64
+	for _, p := range ps {
+		authors = append(authors, p.AuthorID)
+	}
+	users, err := s.src.UsersByIDs(ctx, authors)
+	if err != nil {
+		return err
+	}
+	var put []Doc
+	var del []int64
+	var maxAt time.Time
+	var maxID int64
+	for _, p := range ps {
+		if p.ChangedAt.After(maxAt) || p.ChangedAt.Equal(maxAt) && p.ID > maxID {
+			maxAt, maxID = p.ChangedAt, p.ID
+		}
+		if p.Deleted {
+			del = append(del, p.ID)
+			continue
+		}
+		t, ok := threads[p.ThreadID]
+		if !ok {
+			if t, err = s.src.ThreadByID(ctx, p.ThreadID); err != nil {
+				return err
+			}
+			threads[p.ThreadID] = t
+		}
+		b, ok := boards[t.BoardID]
+		if !ok {
+			if b, err = s.src.BoardByID(ctx, t.BoardID); err != nil {
+				return err
+			}
+			boards[t.BoardID] = b
+		}
+		d := Doc{PostID: p.ID, ThreadID: p.ThreadID, Board: b.Slug, Body: markup.PlainText(p.HTML), Created: p.CreatedAt}
+		if u, ok := users[p.AuthorID]; ok {
+			d.Author = u.Username
+		}
+		if p.Seq == 1 {
+			d.Title = t.Title
+		}
+		put = append(put, d)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(put) > 0 {
+		if err := s.idx.Put(put); err != nil {
+			return err
+		}
+	}
+	if len(del) > 0 {
+		if err := s.idx.Delete(del...); err != nil {
+			return err
+		}
+	}
+	if cur, _ := s.checkpointLocked(); maxAt.After(cur) {
+		return s.idx.idx.SetInternal([]byte("checkpoint"), []byte(fmt.Sprintf("%d:%d", maxAt.UnixMilli(), maxID)))
+	}
+	return nil
+}
+
+func (s *Service) checkpoint() (time.Time, int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.checkpointLocked()
+}
+
+func (s *Service) checkpointLocked() (time.Time, int64) {
+	raw, err := s.idx.idx.GetInternal([]byte("checkpoint"))
+	if err != nil || len(raw) == 0 {
+		return time.Time{}, 0
+	}
+	a, b, _ := strings.Cut(string(raw), ":")
+	ms, _ := strconv.ParseInt(a, 10, 64)
+	id, _ := strconv.ParseInt(b, 10, 64)
+	return time.UnixMilli(ms).UTC(), id
+}
+
+// Find runs a parsed query and returns matching post ids.
+func (s *Service) Find(q *Query, size, from int) (*Result, error) {
+	if s.rebuilding.Load() {
+		return nil, ErrRebuilding
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx.Search(q, size, from)
+}
+
+// Rebuilding tells whether searches are answered.
+func (s *Service) Rebuilding() bool { return s.rebuilding.Load() }
+
+// Fold is the folder the index uses, for highlighting.
+func (s *Service) Fold() *Folder { return s.fold }
