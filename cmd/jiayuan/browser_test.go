@@ -189,6 +189,20 @@ func TestBrowserSignUpPostReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	screenshot(ctx, t, "home-phone.png", 360, 740)
+
+	// The search box on every page finds the thread in the other script, marked.
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`.searchbox input`), "黨員的先鋒\n"),
+		chromedp.WaitVisible(chromedp.CSS(`.hits mark`)),
+	); err != nil {
+		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`main`)))
+		t.Fatalf("search: %v\n%s", err, html)
+	}
+	marked, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`.hits mark`)))
+	if err != nil || marked != "党员的先锋" {
+		t.Fatalf("marked %q, %v", marked, err)
+	}
+	screenshot(ctx, t, "search-phone.png", 360, 740)
 	screenshot(ctx, t, "home-desktop.png", 1280, 900)
 	fmt.Fprintln(os.Stderr, "browser test screenshots in", screenshotDir(t))
 }

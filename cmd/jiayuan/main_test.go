@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -192,4 +193,67 @@ func TestFirstStartPrintsHowToSignIn(t *testing.T) {
 	if st, m := c.call("GET", "/api/v1/me", ""); st != 200 || !strings.Contains(fmt.Sprint(m["roles"]), "admin") {
 		t.Fatalf("admin roles: %d %v", st, m)
 	}
+}
+
+// TestSearchAfterKillNine: during heavy posting the process is killed; after restart
+// every acknowledged post is searchable within seconds (the index catches up from the
+// database).
+func TestSearchAfterKillNine(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServer(t, dir)
+	c := newAPIClient(t, srv.base)
+	c.signUp("crash")
+	st, m := c.call("POST", "/api/v1/boards/xinyu/threads", `{"title":"压力测试","body":"开始"}`)
+	if st != 201 {
+		t.Fatalf("thread: %d %v", st, m)
+	}
+	tid := int64(m["thread"].(map[string]any)["id"].(float64))
+	// Four writers post as fast as they can; the process dies while they do.
+	var mu sync.Mutex
+	acked := 0
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				st, _ := c.call("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), fmt.Sprintf(`{"body":"崩溃恢复测试%d号%d"}`, w, i))
+				if st != 201 {
+					return // the server is gone
+				}
+				mu.Lock()
+				acked++
+				mu.Unlock()
+			}
+		}(w)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	_ = srv.cmd.Wait()
+	if acked < 20 {
+		t.Fatalf("only %d replies before the kill", acked)
+	}
+
+	srv2 := startServer(t, dir)
+	c2 := newAPIClient(t, srv2.base)
+	var total float64
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		st, m := c2.call("GET", "/api/v1/search?q="+url.QueryEscape("崩溃恢复测试")+"&limit=1", "")
+		if st == 200 {
+			if total = m["total"].(float64); int(total) >= acked {
+				return
+			}
+		}
+	}
+	t.Fatalf("after restart %v of %d acknowledged replies are searchable", total, acked)
 }

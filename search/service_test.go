@@ -1,0 +1,107 @@
+package search_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/forum"
+	"jiayuan/app/sqlstore"
+	"jiayuan/search"
+)
+
+func seedPosts(t *testing.T, st *sqlstore.Store, n int) {
+	ctx := context.Background()
+	u := &accounts.User{Username: "w", DisplayName: "w", PasswordHash: "x", CreatedAt: time.Now().UTC()}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := st.BoardBySlug(ctx, "xinyu")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	posts := make([]*forum.Post, n)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: u.ID, Body: "第" + string(rune('一'+i%10)) + "篇周记：黨員學習", HTML: "<p>周记 黨員學習</p>", CreatedAt: now}
+	}
+	if err := st.ImportThread(ctx, &forum.Thread{BoardID: b.ID, Title: "周记", AuthorID: u.ID, CreatedAt: now}, posts); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func count(t *testing.T, s *search.Service, q string) uint64 {
+	t.Helper()
+	pq, err := search.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Find(pq, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Total
+}
+
+// TestRebuildsFromTheDatabase: a missing index and a corrupt one are both rebuilt from
+// the database while searches answer "rebuilding".
+func TestRebuildsFromTheDatabase(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	st, err := sqlstore.Open(ctx, filepath.Join(dir, "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	seedPosts(t, st, 50)
+	fold, err := search.NewFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	path := filepath.Join(dir, "index")
+
+	for _, damage := range []string{"missing", "corrupt"} {
+		t.Run(damage, func(t *testing.T) {
+			if damage == "corrupt" {
+				os.RemoveAll(path)
+				if err := os.MkdirAll(path, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(path, "index_meta.json"), []byte("{not json"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := search.NewService(path, fold, st, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if !s.Rebuilding() {
+				t.Fatal("a new index does not say it is rebuilding")
+			}
+			pq, _ := search.Parse("党员")
+			if _, err := s.Find(pq, 10, 0); !errors.Is(err, search.ErrRebuilding) {
+				t.Fatalf("search during rebuild: %v", err)
+			}
+			rctx, stop := context.WithCancel(ctx)
+			defer stop()
+			go s.Run(rctx)
+			for deadline := time.Now().Add(10 * time.Second); s.Rebuilding(); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("rebuild did not finish")
+				}
+			}
+			if n := count(t, s, "党员学习"); n != 50 {
+				t.Fatalf("after the rebuild %d posts found, want 50", n)
+			}
+		})
+	}
+}
