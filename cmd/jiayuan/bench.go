@@ -41,6 +41,7 @@ func bench(ctx context.Context, args []string) error {
 	wsMixed := fs.Int("ws-mixed", 5000, "websocket subscribers spread over 100 threads for the mixed scenario")
 	wsRate := fs.Float64("ws-rate", 1000, "replies per second in the mixed scenario")
 	wsFor := fs.Duration("ws-for", 5*time.Second, "how long the mixed scenario posts")
+	searchOnly := fs.Bool("search", false, "measure search instead: reindex the seeded posts, then query them (use with --posts 1000000)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +65,20 @@ func bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d threads, %d posts in %s\n", seeded.Threads, seeded.Posts, seeded.Took.Round(time.Millisecond))
+	if *searchOnly {
+		sr, err := benchSearch(ctx, *dataDir, seeded, 8, *dur, *warm)
+		if err != nil {
+			return err
+		}
+		rep := report{Machine: fmt.Sprintf("%d cores, GOMAXPROCS %d, %s", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version()), Seed: *seeded, Search: sr}
+		rep.printSearch(os.Stdout)
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		}
+		return nil
+	}
 	if len(seeded.HotThread) == 0 {
 		return errors.New("no thread has 50 posts; seed more posts")
 	}

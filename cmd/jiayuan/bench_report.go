@@ -20,6 +20,17 @@ type report struct {
 	Results  []result      `json:"results"`
 	Memory   memory        `json:"memory"`
 	WS       *wsReport     `json:"websockets,omitempty"`
+	Search   *searchReport `json:"search,omitempty"`
+}
+
+func (r report) printSearch(w io.Writer) {
+	s := r.Search
+	fmt.Fprintf(w, "\nJiayuan search bench: %s; %d posts, %d MB of text; %d query strings, %d connections\n\n", r.Machine, s.Posts, s.TextBytes>>20, s.QueryCorpus, s.QueryConns)
+	for _, x := range []result{s.Baseline, s.Query, s.QueryBoard} {
+		fmt.Fprintf(w, "%-16s %10.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  rps÷static %.3f\n", x.Name, x.ReqPerSec, ms(x.P50), ms(x.P99), x.Errors, x.ReqPerSec/max(s.Baseline.ReqPerSec, 1))
+	}
+	fmt.Fprintln(w, "\nbudgets:")
+	r.printBudgets(w, searchBudgets)
 }
 
 // find returns a scenario's result; one with failed requests counts as not measured.
