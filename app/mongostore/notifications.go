@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"jiayuan/app/notify"
 )
@@ -43,12 +42,14 @@ func (s *Store) CreateNotification(ctx context.Context, n *notify.Notification) 
 
 // ListNotifications returns a user's notifications with id < before, newest first.
 func (s *Store) ListNotifications(ctx context.Context, userID, before int64, limit int) ([]*notify.Notification, error) {
+	if limit < 1 {
+		return nil, nil
+	}
 	filter := bson.M{"user_id": userID}
 	if before > 0 {
 		filter["_id"] = bson.M{"$lt": before}
 	}
-	cur, err := s.notifications.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}).SetLimit(int64(limit)))
-	return all(ctx, cur, err, (*notificationDoc).notification)
+	return find(ctx, s.notifications, filter, page(limit, bson.E{Key: "_id", Value: -1}), (*notificationDoc).notification)
 }
 
 // CountUnread counts a user's unread notifications.

@@ -51,24 +51,21 @@ func (s *Store) insertPost(ctx context.Context, p *forum.Post) error {
 	return err
 }
 
-// CreatePost appends p to its thread. The seq comes from an atomic $inc on the thread
-// document, so concurrent replies never share one. With no transactions, a crash
-// between the $inc and the insert leaves a gap in seq that the repair job closes.
+// CreatePost appends p to its thread. The seq comes from one atomic findAndModify on
+// the thread ($inc last_seq and reply_count, $max last activity), so concurrent replies
+// never share one, and a missing thread writes nothing. With no transactions, a crash
+// between that update and the insert leaves a gap in seq (and counters one ahead) that
+// the repair job closes; the unique (thread_id, seq) index refuses any duplicate.
 func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
 	var t threadDoc
 	err := s.threads.FindOneAndUpdate(ctx, bson.M{"_id": p.ThreadID},
-		bson.M{"$inc": bson.M{"last_seq": int64(1), "reply_count": int64(1)}},
+		bumpLast(bson.M{"$inc": bson.M{"last_seq": int64(1), "reply_count": int64(1)}}, p.CreatedAt),
 		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
 	if err != nil {
 		return notFound(err, "thread")
 	}
 	p.Seq, p.Path = t.LastSeq, p.PathPrefix+forum.PathSegment(t.LastSeq)
 	if err := s.insertPost(ctx, p); err != nil {
-		return err
-	}
-	at := tm(p.CreatedAt)
-	if _, err := s.threads.UpdateOne(ctx, bson.M{"_id": p.ThreadID, "last_activity_at": bson.M{"$lt": at}},
-		bson.M{"$set": bson.M{"last_activity_at": at}}); err != nil {
 		return err
 	}
 	return s.bumpBoard(ctx, t.BoardID, 0, 1, p.CreatedAt)
@@ -85,20 +82,27 @@ func (s *Store) PostByID(ctx context.Context, id int64) (*forum.Post, error) {
 
 // ListPosts returns a thread's posts after a seq, in seq order.
 func (s *Store) ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*forum.Post, error) {
-	cur, err := s.posts.Find(ctx, bson.M{"thread_id": threadID, "seq": bson.M{"$gt": afterSeq}},
-		options.Find().SetSort(bson.D{{Key: "seq", Value: 1}}).SetLimit(int64(limit)))
-	return all(ctx, cur, err, (*postDoc).post)
+	if limit < 1 {
+		return nil, nil
+	}
+	return find(ctx, s.posts, bson.M{"thread_id": threadID, "seq": bson.M{"$gt": afterSeq}},
+		page(limit, bson.E{Key: "seq", Value: 1}), (*postDoc).post)
 }
 
 // ListPostsByPath returns a thread's posts after a path, in tree order.
 func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*forum.Post, error) {
-	cur, err := s.posts.Find(ctx, bson.M{"thread_id": threadID, "path": bson.M{"$gt": afterPath}},
-		options.Find().SetSort(bson.D{{Key: "path", Value: 1}}).SetLimit(int64(limit)))
-	return all(ctx, cur, err, (*postDoc).post)
+	if limit < 1 {
+		return nil, nil
+	}
+	return find(ctx, s.posts, bson.M{"thread_id": threadID, "path": bson.M{"$gt": afterPath}},
+		page(limit, bson.E{Key: "path", Value: 1}), (*postDoc).post)
 }
 
 // PostsChangedSince pages through posts in the order they last changed.
 func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error) {
+	if limit < 1 {
+		return nil, nil
+	}
 	at := tm(since)
 	filter := bson.M{"$or": bson.A{
 		bson.M{"changed_at": bson.M{"$gt": at}},
@@ -107,8 +111,7 @@ func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID 
 	if at == nil {
 		filter = bson.M{"$or": bson.A{bson.M{"changed_at": bson.M{"$ne": nil}}, bson.M{"changed_at": nil, "_id": bson.M{"$gt": afterID}}}}
 	}
-	cur, err := s.posts.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "changed_at", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(int64(limit)))
-	return all(ctx, cur, err, (*postDoc).post)
+	return find(ctx, s.posts, filter, page(limit, bson.E{Key: "changed_at", Value: 1}, bson.E{Key: "_id", Value: 1}), (*postDoc).post)
 }
 
 // PostsByIDs returns the posts that exist among ids.
@@ -117,8 +120,7 @@ func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.P
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.posts.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-	ps, err := all(ctx, cur, err, (*postDoc).post)
+	ps, err := find(ctx, s.posts, bson.M{"_id": bson.M{"$in": ids}}, nil, (*postDoc).post)
 	for _, p := range ps {
 		out[p.ID] = p
 	}
@@ -148,37 +150,4 @@ func (s *Store) updatePost(ctx context.Context, id int64, set bson.M) error {
 		return fault.NotFound("post")
 	}
 	return nil
-}
-
-// ImportThread bulk-loads a thread with all its posts, for seeding demos and benchmarks;
-// a post's ReplyToSeq names the earlier post it answers.
-func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
-	if len(posts) == 0 {
-		return fault.Invalid("posts", "a thread needs at least its opening post")
-	}
-	id, err := s.nextID(ctx, "threads")
-	if err != nil {
-		return err
-	}
-	n := int64(len(posts))
-	t.ID, t.LastSeq, t.ReplyCount, t.LastActivityAt = id, n, n-1, posts[n-1].CreatedAt
-	if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
-		return err
-	}
-	docs := make([]any, len(posts))
-	for i, p := range posts {
-		if p.ID, err = s.nextID(ctx, "posts"); err != nil {
-			return err
-		}
-		p.ThreadID, p.Seq, p.ChangedAt = t.ID, int64(i+1), p.CreatedAt
-		p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
-		if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
-			p.ReplyTo = posts[p.ReplyToSeq-1].ID
-		}
-		docs[i] = newPostDoc(p)
-	}
-	if _, err := s.posts.InsertMany(ctx, docs); err != nil {
-		return err
-	}
-	return s.bumpBoard(ctx, t.BoardID, 1, n, t.LastActivityAt)
 }

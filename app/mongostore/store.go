@@ -1,6 +1,7 @@
 // Package mongostore is Jiayuan's production storage engine on MongoDB. It uses only
-// what FerretDB also supports (no transactions, $lookup, change streams or partial
-// indexes), so the same code runs against FerretDB in tests.
+// what FerretDB v1.24 also supports (no transactions, $lookup, change streams, partial
+// or TTL indexes, projections on findAndModify), so the same code runs against FerretDB
+// in tests.
 package mongostore
 
 import (
@@ -16,18 +17,21 @@ import (
 	"jiayuan/app/fault"
 )
 
-// Store is the MongoDB engine.
+// Store is the MongoDB engine. It is safe for concurrent use.
 type Store struct {
-	client                                                                          *mongo.Client
-	db                                                                              *mongo.Database
-	users, sessions, tokens, roles, boards, threads, posts, counters, notifications *mongo.Collection
+	client *mongo.Client
+	db     *mongo.Database
+
+	users, sessions, tokens, roles        *mongo.Collection
+	boards, threads, posts, notifications *mongo.Collection
+	counters                              *mongo.Collection
 }
 
-// Open connects to uri, checks the server answers, and creates the indexes every query
-// needs.
+// Open connects to uri, checks that the server answers, and creates the indexes every
+// query needs in database. Against FerretDB the URI must say maxPoolSize=1: FerretDB
+// loses concurrent updates made over several connections.
 func Open(ctx context.Context, uri, database string) (*Store, error) {
-	opts := options.Client().ApplyURI(uri).SetBSONOptions(&options.BSONOptions{UseLocalTimeZone: false})
-	client, err := mongo.Connect(ctx, opts)
+	client, err := mongo.Connect(ctx, options.Client().ApplyURI(uri))
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +45,7 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 	s := &Store{client: client, db: db,
 		users: db.Collection("users"), sessions: db.Collection("sessions"), tokens: db.Collection("tokens"),
 		roles: db.Collection("roles"), boards: db.Collection("boards"), threads: db.Collection("threads"),
-		posts: db.Collection("posts"), counters: db.Collection("counters"), notifications: db.Collection("notifications")}
+		posts: db.Collection("posts"), notifications: db.Collection("notifications"), counters: db.Collection("counters")}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
@@ -49,32 +53,45 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 	return s, nil
 }
 
+// ensureIndexes creates the index behind each query. Creating an index that exists is a
+// no-op, so every start runs it.
 func (s *Store) ensureIndexes(ctx context.Context) error {
+	type k = bson.E
+	unique := options.Index().SetUnique(true)
 	idx := []struct {
 		c      *mongo.Collection
-		keys   bson.D
-		unique bool
+		models []mongo.IndexModel
 	}{
-		{s.users, bson.D{{Key: "username", Value: 1}}, true},
-		{s.sessions, bson.D{{Key: "user_id", Value: 1}}, false},
-		{s.tokens, bson.D{{Key: "token_hash", Value: 1}}, true},
-		{s.roles, bson.D{{Key: "user_id", Value: 1}, {Key: "role", Value: 1}, {Key: "domain", Value: 1}}, true},
-		{s.boards, bson.D{{Key: "slug", Value: 1}}, true},
-		{s.boards, bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{s.threads, bson.D{{Key: "board_id", Value: 1}, {Key: "pinned", Value: -1}, {Key: "last_activity_at", Value: -1}, {Key: "_id", Value: -1}}, false},
-		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "seq", Value: 1}}, true},
-		{s.posts, bson.D{{Key: "thread_id", Value: 1}, {Key: "path", Value: 1}}, false},
-		{s.posts, bson.D{{Key: "changed_at", Value: 1}, {Key: "_id", Value: 1}}, false},
-		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "_id", Value: -1}}, false},
-		{s.notifications, bson.D{{Key: "user_id", Value: 1}, {Key: "read", Value: 1}}, false},
+		{s.users, []mongo.IndexModel{{Keys: bson.D{k{Key: "username", Value: 1}}, Options: unique}}},
+		{s.sessions, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}}}}},
+		{s.tokens, []mongo.IndexModel{{Keys: bson.D{k{Key: "token_hash", Value: 1}}, Options: unique}}},
+		{s.roles, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "role", Value: 1}, k{Key: "domain", Value: 1}}, Options: unique}}},
+		{s.boards, []mongo.IndexModel{
+			{Keys: bson.D{k{Key: "slug", Value: 1}}, Options: unique},
+			{Keys: bson.D{k{Key: "position", Value: 1}, k{Key: "_id", Value: 1}}},
+		}},
+		{s.threads, []mongo.IndexModel{
+			{Keys: bson.D{k{Key: "board_id", Value: 1}, k{Key: "pinned", Value: -1}, k{Key: "last_activity_at", Value: -1}, k{Key: "_id", Value: -1}}},
+		}},
+		{s.posts, []mongo.IndexModel{
+			// Unique: the last line of defence against two posts sharing a seq.
+			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "seq", Value: 1}}, Options: unique},
+			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "path", Value: 1}}},
+			{Keys: bson.D{k{Key: "changed_at", Value: 1}, k{Key: "_id", Value: 1}}},
+		}},
+		{s.notifications, []mongo.IndexModel{
+			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: -1}}},
+			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "read", Value: 1}}},
+		}},
 	}
 	for _, i := range idx {
-		m := mongo.IndexModel{Keys: i.keys}
-		if i.unique {
-			m.Options = options.Index().SetUnique(true)
-		}
-		if _, err := i.c.Indexes().CreateOne(ctx, m); err != nil {
-			return err
+		// One index per command: FerretDB v1.24 drops the connection (a slice-bounds
+		// panic) when one createIndexes names two indexes that already exist, as every
+		// restart does.
+		for _, m := range i.models {
+			if _, err := i.c.Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("%s: %w", i.c.Name(), err)
+			}
 		}
 	}
 	return nil
@@ -93,14 +110,28 @@ func (s *Store) Ping(ctx context.Context) error { return s.client.Ping(ctx, nil)
 // Drop deletes the whole database (tests).
 func (s *Store) Drop(ctx context.Context) error { return s.db.Drop(ctx) }
 
-// nextID allocates the next integer id of a collection. Ids are integers, not
-// ObjectIDs, so that addresses stay short (/t/123) and match the embedded engine.
+// nextID allocates the next integer id of a collection.
 func (s *Store) nextID(ctx context.Context, name string) (int64, error) {
+	return s.nextIDs(ctx, name, 1)
+}
+
+// nextIDs allocates n consecutive ids of a collection and returns the last: the block
+// is last-n+1 … last. Ids are integers, not ObjectIDs, so that addresses stay short
+// (/t/123) and match the embedded engine.
+func (s *Store) nextIDs(ctx context.Context, name string, n int64) (int64, error) {
 	var doc struct {
 		N int64 `bson:"n"`
 	}
-	err := s.counters.FindOneAndUpdate(ctx, bson.M{"_id": name}, bson.M{"$inc": bson.M{"n": int64(1)}},
-		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&doc)
+	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
+	var err error
+	// Two first-ever allocations can race to upsert the counter; the loser gets a
+	// duplicate key and, the document now existing, succeeds on the retry.
+	for try := 0; try < 2; try++ {
+		err = s.counters.FindOneAndUpdate(ctx, bson.M{"_id": name}, bson.M{"$inc": bson.M{"n": n}}, opts).Decode(&doc)
+		if !mongo.IsDuplicateKeyError(err) {
+			break
+		}
+	}
 	return doc.N, err
 }
 
@@ -119,7 +150,7 @@ func conflict(err error, code, msg string) error {
 }
 
 // tm normalises a time for storage: BSON dates have millisecond precision, and the zero
-// time is stored as null so it reads back as zero.
+// time is stored as null so that it reads back as zero.
 func tm(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -135,8 +166,19 @@ func fromTm(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// all decodes every document of a cursor with conv.
-func all[D any, T any](ctx context.Context, cur *mongo.Cursor, err error, conv func(*D) *T) ([]*T, error) {
+// bumpLast adds to an update the move of last_activity_at to at, forward only:
+// concurrent writers can finish out of order. $max is in FerretDB's subset and matches
+// the MAX() of the SQLite engine.
+func bumpLast(update bson.M, at time.Time) bson.M {
+	if t := tm(at); t != nil {
+		update["$max"] = bson.M{"last_activity_at": t}
+	}
+	return update
+}
+
+// find runs a query and decodes every document with conv.
+func find[D any, T any](ctx context.Context, c *mongo.Collection, filter any, opts *options.FindOptions, conv func(*D) *T) ([]*T, error) {
+	cur, err := c.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -150,4 +192,10 @@ func all[D any, T any](ctx context.Context, cur *mongo.Cursor, err error, conv f
 		out = append(out, conv(&d))
 	}
 	return out, cur.Err()
+}
+
+// page sorts and limits a keyset page. Callers return nothing for a limit below 1, as
+// SQL's LIMIT 0 does, since MongoDB reads limit 0 as "no limit".
+func page(limit int, sort ...bson.E) *options.FindOptions {
+	return options.Find().SetSort(bson.D(sort)).SetLimit(int64(limit))
 }

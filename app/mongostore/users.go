@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
-	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"jiayuan/app/accounts"
-	"jiayuan/policy"
 )
 
 type userDoc struct {
@@ -61,8 +59,7 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*account
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cur, err := s.users.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-	us, err := all(ctx, cur, err, (*userDoc).user)
+	us, err := find(ctx, s.users, bson.M{"_id": bson.M{"$in": ids}}, nil, (*userDoc).user)
 	for _, u := range us {
 		out[u.ID] = u
 	}
@@ -131,41 +128,4 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (*accounts.Token, 
 		return nil, notFound(err, "token")
 	}
 	return &accounts.Token{ID: d.ID, UserID: d.UserID, Name: d.Name, TokenHash: d.TokenHash, CreatedAt: fromTm(d.CreatedAt)}, nil
-}
-
-type roleDoc struct {
-	UserID int64  `bson:"user_id"`
-	Role   string `bson:"role"`
-	Domain string `bson:"domain"`
-}
-
-func (d *roleDoc) assignment() *policy.Assignment {
-	return &policy.Assignment{UserID: d.UserID, Role: d.Role, Domain: d.Domain}
-}
-
-// AddRole stores a role assignment; an existing one is left as it is.
-func (s *Store) AddRole(ctx context.Context, a policy.Assignment) error {
-	doc := roleDoc{UserID: a.UserID, Role: a.Role, Domain: a.Domain}
-	_, err := s.roles.UpdateOne(ctx, doc, bson.M{"$set": doc}, options.Update().SetUpsert(true))
-	if err != nil && conflict(err, "", "") != err {
-		return nil // a concurrent identical grant won
-	}
-	return err
-}
-
-// RemoveRole deletes a role assignment.
-func (s *Store) RemoveRole(ctx context.Context, a policy.Assignment) error {
-	_, err := s.roles.DeleteOne(ctx, roleDoc{UserID: a.UserID, Role: a.Role, Domain: a.Domain})
-	return err
-}
-
-// ListRoles returns every role assignment.
-func (s *Store) ListRoles(ctx context.Context) ([]policy.Assignment, error) {
-	cur, err := s.roles.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "role", Value: 1}, {Key: "domain", Value: 1}}))
-	rs, err := all(ctx, cur, err, (*roleDoc).assignment)
-	out := make([]policy.Assignment, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out, err
 }

@@ -28,7 +28,13 @@ func (s *Server) routes() {
 
 	signIn := s.rateLimit(s.Config.LoginPerMinute, func(c *fiber.Ctx) string { return c.IP() },
 		"登录或注册尝试过多，请一分钟后再试 (too many sign-in attempts: wait a minute)")
-	posting := s.rateLimit(s.Config.PostPerMinute, func(c *fiber.Ctx) string { return strconv.FormatInt(userID(c), 10) },
+	// Per user; guests (refused anyway) by address, so they never share one bucket.
+	posting := s.rateLimit(s.Config.PostPerMinute, func(c *fiber.Ctx) string {
+		if uid := userID(c); uid != 0 {
+			return "u" + strconv.FormatInt(uid, 10)
+		}
+		return "ip" + c.IP()
+	},
 		"发帖太频繁，请稍后再试 (you are posting too fast: wait a moment)")
 
 	api := a.Group("/api/v1")

@@ -45,7 +45,7 @@ func TestSearch(t *testing.T) {
 	}
 	searchFor(t, u, "黨員", 2)
 	searchFor(t, u, "廉洁", 1) // the title, written in Traditional
-	searchFor(t, u, "oa", 1)   // full-width letters fold
+	searchFor(t, u, "oa", 1) // full-width letters fold
 	if m := searchFor(t, u, "党员 board:leyou", 1); m["hits"].([]any)[0].(map[string]any)["thread_id"].(float64) != float64(other) {
 		t.Fatalf("board filter: %v", m)
 	}

@@ -1,0 +1,83 @@
+package mongostore
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"jiayuan/app/forum"
+)
+
+type boardDoc struct {
+	ID              int64      `bson:"_id"`
+	Slug            string     `bson:"slug"`
+	Name            string     `bson:"name"`
+	NameHant        string     `bson:"name_hant"`
+	NameEn          string     `bson:"name_en"`
+	Description     string     `bson:"description"`
+	DescriptionHant string     `bson:"description_hant"`
+	DescriptionEn   string     `bson:"description_en"`
+	Position        int        `bson:"position"`
+	ThreadCount     int64      `bson:"thread_count"`
+	PostCount       int64      `bson:"post_count"`
+	LastActivityAt  *time.Time `bson:"last_activity_at"`
+	CreatedAt       *time.Time `bson:"created_at"`
+}
+
+func (d *boardDoc) board() *forum.Board {
+	return &forum.Board{ID: d.ID, Slug: d.Slug, Name: d.Name, NameHant: d.NameHant, NameEn: d.NameEn,
+		Description: d.Description, DescriptionHant: d.DescriptionHant, DescriptionEn: d.DescriptionEn,
+		Position: d.Position, ThreadCount: d.ThreadCount, PostCount: d.PostCount,
+		LastActivityAt: fromTm(d.LastActivityAt), CreatedAt: fromTm(d.CreatedAt)}
+}
+
+// CreateBoard stores b and sets its id; a taken slug is a conflict.
+func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
+	id, err := s.nextID(ctx, "boards")
+	if err != nil {
+		return err
+	}
+	_, err = s.boards.InsertOne(ctx, boardDoc{ID: id, Slug: b.Slug, Name: b.Name, NameHant: b.NameHant, NameEn: b.NameEn,
+		Description: b.Description, DescriptionHant: b.DescriptionHant, DescriptionEn: b.DescriptionEn, Position: b.Position,
+		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: tm(b.LastActivityAt), CreatedAt: tm(b.CreatedAt)})
+	if err != nil {
+		return conflict(err, "board_exists", "board slug taken")
+	}
+	b.ID = id
+	return nil
+}
+
+func (s *Store) oneBoard(ctx context.Context, filter bson.M) (*forum.Board, error) {
+	var d boardDoc
+	if err := s.boards.FindOne(ctx, filter).Decode(&d); err != nil {
+		return nil, notFound(err, "board")
+	}
+	return d.board(), nil
+}
+
+// BoardBySlug returns one board.
+func (s *Store) BoardBySlug(ctx context.Context, slug string) (*forum.Board, error) {
+	return s.oneBoard(ctx, bson.M{"slug": slug})
+}
+
+// BoardByID returns one board.
+func (s *Store) BoardByID(ctx context.Context, id int64) (*forum.Board, error) {
+	return s.oneBoard(ctx, bson.M{"_id": id})
+}
+
+// ListBoards returns every board in display order.
+func (s *Store) ListBoards(ctx context.Context) ([]*forum.Board, error) {
+	sort := bson.D{{Key: "position", Value: 1}, {Key: "_id", Value: 1}}
+	return find(ctx, s.boards, bson.M{}, options.Find().SetSort(sort), (*boardDoc).board)
+}
+
+// bumpBoard counts new threads and posts on a board in one atomic update. Counters are
+// derived facts: without multi-document transactions a crash between the inserts and
+// this update leaves them behind, and the repair job recomputes them.
+func (s *Store) bumpBoard(ctx context.Context, boardID, threads, posts int64, at time.Time) error {
+	_, err := s.boards.UpdateOne(ctx, bson.M{"_id": boardID},
+		bumpLast(bson.M{"$inc": bson.M{"thread_count": threads, "post_count": posts}}, at))
+	return err
+}
