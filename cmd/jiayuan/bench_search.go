@@ -163,3 +163,17 @@ var searchBudgets = []budget{
 		return fmt.Sprintf("peak %.0f MB", r.Search.ReindexPeak), r.Search.ReindexPeak > 0 && r.Search.ReindexPeak < 500
 	}},
 }
+
+// runReindex runs `jiayuan reindex` on dataDir in a child process.
+func runReindex(ctx context.Context, dataDir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, exe, "reindex", "--data", dataDir, "--log-level", "error")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	return nil
+}
