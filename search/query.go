@@ -23,7 +23,7 @@ type Query struct {
 	Exclude []string
 	Board   string
 	Author  string
-	Within  []string // when set, only these boards (the ones the reader may read)
+	Within  []string  // when set, only these boards (the ones the reader may read)
 	After   time.Time // zero: no bound
 	Before  time.Time
 	ByDate  bool // newest first instead of by relevance
