@@ -289,6 +289,10 @@ func (c *child) memory() (memory, error) {
 			m.PeakMB = kb / 1024
 		case "VmRSS:":
 			m.RSSMB = kb / 1024
+		case "RssAnon:":
+			m.AnonMB = kb / 1024
+		case "RssFile:":
+			m.FileMB = kb / 1024
 		}
 	}
 	return m, nil

@@ -10,6 +10,8 @@ import (
 type memory struct {
 	PeakMB float64 `json:"peak_mb"`
 	RSSMB  float64 `json:"rss_mb"`
+	AnonMB float64 `json:"anon_mb"` // of RSSMB: heap and stacks
+	FileMB float64 `json:"file_mb"` // of RSSMB: mapped files (the search index's segments)
 }
 
 type report struct {
@@ -137,7 +139,7 @@ func (r report) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-26s %6d %10.0f %9.2f %9.2f %9.2f %7d %11.3f %11.2f\n", x.Name, x.Conns, x.ReqPerSec, ms(x.P50), ms(x.P90), ms(x.P99), x.Errors, rr, pr)
 	}
-	fmt.Fprintf(w, "\nserver memory: peak %.0f MB, now %.0f MB\n\nbudgets:\n", r.Memory.PeakMB, r.Memory.RSSMB)
+	fmt.Fprintf(w, "\nserver memory: peak %.0f MB, now %.0f MB (%.0f MB anonymous, %.0f MB mapped files)\n\nbudgets:\n", r.Memory.PeakMB, r.Memory.RSSMB, r.Memory.AnonMB, r.Memory.FileMB)
 	r.printBudgets(w, budgets)
 	if r.WS == nil {
 		return
