@@ -164,7 +164,7 @@ func serve(ctx context.Context, args []string) error {
 	fmt.Printf("\n  家园 Jiayuan is running at http://%s\n", cfg.Addr)
 	if created {
 		if cfg.AdminPassword == "" {
-			fmt.Printf("  Sign in as the first admin: username \"admin\", password %q (shown once; change it)\n\n", pw)
+			fmt.Printf("  Sign in as the first admin: username \"admin\", password %q (shown once: keep it safe)\n\n", pw)
 		} else {
 			fmt.Printf("  Sign in as the first admin: username \"admin\", password from JIAYUAN_ADMIN_PASSWORD\n\n")
 		}
