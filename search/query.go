@@ -2,6 +2,7 @@ package search
 
 import (
 	"errors"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -236,7 +237,10 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 	if q.ByDate {
 		req.SortBy([]string{"-created", "-_id"})
 	} else {
-		req.SortBy([]string{"-_score", "-created"})
+		// By score alone: a second sort key makes Bleve read the doc values of every
+		// hit, four times the cost for common terms. Ties are broken newest first
+		// within the page below (post ids grow with time).
+		req.SortBy([]string{"-_score"})
 	}
 	res, err := x.idx.Search(req)
 	if err != nil {
@@ -246,6 +250,12 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 	for _, h := range res.Hits {
 		id, _ := strconv.ParseInt(h.ID, 10, 64)
 		out.Hits = append(out.Hits, Hit{PostID: id, Score: h.Score})
+	}
+	if !q.ByDate {
+		sort.SliceStable(out.Hits, func(i, j int) bool {
+			a, b := out.Hits[i], out.Hits[j]
+			return a.Score > b.Score || a.Score == b.Score && a.PostID > b.PostID
+		})
 	}
 	return out, nil
 }
