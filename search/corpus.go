@@ -78,3 +78,23 @@ func toFullWidth(s string) string {
 	}
 	return string(out)
 }
+
+// CJKRuns returns the runs of consecutive CJK characters of rs: what Chinese queries
+// are cut from in the relevance suite and the benchmark.
+func CJKRuns(rs []rune) [][]rune {
+	var out [][]rune
+	start := -1
+	for i := 0; i <= len(rs); i++ {
+		if i < len(rs) && IsCJK(rs[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			out = append(out, rs[start:i])
+			start = -1
+		}
+	}
+	return out
+}

@@ -73,7 +73,7 @@ func TestRelevance(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 13))
 	for qi := 0; qi < queries; qi++ {
 		// A run of 1–8 CJK characters from a random post, written in either script.
-		runs := cjkRuns([]rune(docs[r.IntN(len(docs))].Body))
+		runs := CJKRuns([]rune(docs[r.IntN(len(docs))].Body))
 		if len(runs) == 0 {
 			continue
 		}
@@ -121,22 +121,4 @@ func TestRelevance(t *testing.T) {
 				q, fq, len(want), len(got), missed, extra)
 		}
 	}
-}
-
-func cjkRuns(rs []rune) [][]rune {
-	var out [][]rune
-	start := -1
-	for i := 0; i <= len(rs); i++ {
-		if i < len(rs) && IsCJK(rs[i]) {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 {
-			out = append(out, rs[start:i])
-			start = -1
-		}
-	}
-	return out
 }

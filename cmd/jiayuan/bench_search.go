@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"jiayuan/app/sqlstore"
+	"jiayuan/search"
 )
 
 // searchReport is what the search scenario measured.
@@ -61,7 +62,7 @@ func benchSearch(ctx context.Context, dataDir string, seeded *seedResult, conns 
 		for _, p := range ps {
 			rep.TextBytes += int64(len(p.Body))
 			if len(queries) < 2000 && r.IntN(200) == 0 {
-				if runs := hanRuns([]rune(p.Body)); len(runs) > 0 {
+				if runs := search.CJKRuns([]rune(p.Body)); len(runs) > 0 {
 					run := runs[r.IntN(len(runs))]
 					if len(run) >= 2 {
 						l := 2 + r.IntN(min(7, len(run)-1))
@@ -111,34 +112,16 @@ func benchSearch(ctx context.Context, dataDir string, seeded *seedResult, conns 
 	defer srv.stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns * 2}, Timeout: 30 * time.Second}
 	rep.Baseline = measure(ctx, client, scenario{Name: "static", Conns: conns, want: 200, next: get(srv.base, "/healthz", "")}, warm, dur)
-	search := func(extra string) func(*rand.Rand) (*http.Request, error) {
+	searchReq := func(extra string) func(*rand.Rand) (*http.Request, error) {
 		return func(r *rand.Rand) (*http.Request, error) {
 			q := queries[r.IntN(len(queries))] + extra
 			return http.NewRequest(http.MethodGet, srv.base+"/api/v1/search?limit=20&q="+url.QueryEscape(q), nil)
 		}
 	}
 	fmt.Fprintln(os.Stderr, "measuring search…")
-	rep.Query = measure(ctx, client, scenario{Name: "search", Conns: conns, want: 200, next: search("")}, warm, dur)
-	rep.QueryBoard = measure(ctx, client, scenario{Name: "search board:", Conns: conns, want: 200, next: search(" board:xinyu")}, warm, dur)
+	rep.Query = measure(ctx, client, scenario{Name: "search", Conns: conns, want: 200, next: searchReq("")}, warm, dur)
+	rep.QueryBoard = measure(ctx, client, scenario{Name: "search board:", Conns: conns, want: 200, next: searchReq(" board:xinyu")}, warm, dur)
 	return rep, nil
-}
-
-func hanRuns(rs []rune) [][]rune {
-	var out [][]rune
-	start := -1
-	for i := 0; i <= len(rs); i++ {
-		if i < len(rs) && rs[i] >= 0x4E00 && rs[i] <= 0x9FFF {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 {
-			out = append(out, rs[start:i])
-			start = -1
-		}
-	}
-	return out
 }
 
 // searchBudgets are the search issue's targets.
