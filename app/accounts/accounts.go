@@ -14,6 +14,7 @@ type User struct {
 	DisplayName  string
 	PasswordHash string
 	CreatedAt    time.Time
+	Banned       bool // may not sign in; sessions and tokens stop working
 }
 
 // Session is a signed-in browser. Only the SHA-256 of the cookie value is stored, so a
@@ -43,6 +44,13 @@ type Store interface {
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	UsersByIDs(ctx context.Context, ids []int64) (map[int64]*User, error)
 	CountUsers(ctx context.Context) (int64, error)
+	// ListUsers pages through users by id whose username or display name starts with
+	// prefix (everyone when empty).
+	ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*User, error)
+	// SetUserBanned bans or unbans; a ban ends the user's sessions.
+	SetUserBanned(ctx context.Context, id int64, banned bool) error
+	// SetPasswordHash replaces the password and ends the user's sessions.
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)

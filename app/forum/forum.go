@@ -19,6 +19,9 @@ type Board struct {
 	DescriptionHant string
 	DescriptionEn   string
 	Position        int
+	Archived        bool   // read-only, listed apart; nobody posts in it
+	ReadAccess      string // who may read: see Access*
+	PostAccess      string // who may open threads and reply: see Access*
 	ThreadCount     int64
 	PostCount       int64
 	LastActivityAt  time.Time // zero when the board is empty
@@ -60,7 +63,46 @@ type Post struct {
 	EditedAt   time.Time // zero if never edited
 	Deleted    bool
 	DeletedAt  time.Time
+	Held       bool      // waiting for a moderator: seen only by its author and moderators
 	ChangedAt  time.Time // the last create, edit, delete or restore; set by the store
+}
+
+// Board access levels, for reading (ReadAccess) and posting (PostAccess). The policy
+// decides what each means (policy/policy.csv): the board asks for "board.<level>".
+const (
+	AccessPublic     = "public"     // everyone, guests included (reading only)
+	AccessStaff      = "staff"      // every signed-in employee
+	AccessParty      = "party"      // party members and secretaries of any branch
+	AccessModerators = "moderators" // the board's moderators and admins
+	// "branch:<name>": members and the secretary of one branch
+)
+
+// DefaultAccess fills in empty access levels: public reading, staff posting.
+func DefaultAccess(b *Board) {
+	if b.ReadAccess == "" {
+		b.ReadAccess = AccessPublic
+	}
+	if b.PostAccess == "" {
+		b.PostAccess = AccessStaff
+	}
+}
+
+// ThreadPatch changes a thread; nil fields stay as they are.
+type ThreadPatch struct {
+	Pinned  *bool
+	Locked  *bool
+	BoardID *int64 // move to another board
+	Title   *string
+}
+
+// Relocation gives a post its place in another thread, for merging and splitting.
+type Relocation struct {
+	PostID     int64
+	Seq        int64
+	Path       string
+	Depth      int
+	ReplyTo    int64
+	ReplyToSeq int64
 }
 
 // PathSegment is the part of a path that a post adds for itself.
@@ -105,4 +147,19 @@ type Store interface {
 	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*Post, error)
 	// PostsByIDs returns the posts that exist among ids.
 	PostsByIDs(ctx context.Context, ids []int64) (map[int64]*Post, error)
+
+	// UpdateBoard stores a board's names, descriptions, position, archive flag and access.
+	UpdateBoard(ctx context.Context, b *Board) error
+	// UpdateThread applies patch atomically and returns the thread as it now is. A move
+	// carries the thread's counts from one board to the other.
+	UpdateThread(ctx context.Context, id int64, patch ThreadPatch) (*Thread, error)
+	// RelocatePosts moves posts into the thread target at the places given, in one
+	// step. A target with ID 0 is created (the relocation with Seq 1 is its opening
+	// post). Both threads' counters and their boards' post counts follow, every moved
+	// post counts as changed, and a source thread left with no posts is deleted.
+	RelocatePosts(ctx context.Context, target *Thread, from int64, moves []Relocation, at time.Time) error
+	// SetPostHeld holds a post for review or releases it.
+	SetPostHeld(ctx context.Context, id int64, held bool, at time.Time) error
+	// HeldPosts returns posts waiting for review, oldest first.
+	HeldPosts(ctx context.Context, limit int) ([]*Post, error)
 }

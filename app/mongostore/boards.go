@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 )
 
@@ -20,6 +21,9 @@ type boardDoc struct {
 	DescriptionHant string     `bson:"description_hant"`
 	DescriptionEn   string     `bson:"description_en"`
 	Position        int        `bson:"position"`
+	Archived        bool       `bson:"archived"`
+	ReadAccess      string     `bson:"read_access"`
+	PostAccess      string     `bson:"post_access"`
 	ThreadCount     int64      `bson:"thread_count"`
 	PostCount       int64      `bson:"post_count"`
 	LastActivityAt  *time.Time `bson:"last_activity_at"`
@@ -27,20 +31,24 @@ type boardDoc struct {
 }
 
 func (d *boardDoc) board() *forum.Board {
-	return &forum.Board{ID: d.ID, Slug: d.Slug, Name: d.Name, NameHant: d.NameHant, NameEn: d.NameEn,
+	b := &forum.Board{ID: d.ID, Slug: d.Slug, Name: d.Name, NameHant: d.NameHant, NameEn: d.NameEn,
 		Description: d.Description, DescriptionHant: d.DescriptionHant, DescriptionEn: d.DescriptionEn,
-		Position: d.Position, ThreadCount: d.ThreadCount, PostCount: d.PostCount,
-		LastActivityAt: fromTm(d.LastActivityAt), CreatedAt: fromTm(d.CreatedAt)}
+		Position: d.Position, Archived: d.Archived, ReadAccess: d.ReadAccess, PostAccess: d.PostAccess,
+		ThreadCount: d.ThreadCount, PostCount: d.PostCount, LastActivityAt: fromTm(d.LastActivityAt), CreatedAt: fromTm(d.CreatedAt)}
+	forum.DefaultAccess(b) // boards stored before access levels existed
+	return b
 }
 
 // CreateBoard stores b and sets its id; a taken slug is a conflict.
 func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
+	forum.DefaultAccess(b)
 	id, err := s.nextID(ctx, "boards")
 	if err != nil {
 		return err
 	}
 	_, err = s.boards.InsertOne(ctx, boardDoc{ID: id, Slug: b.Slug, Name: b.Name, NameHant: b.NameHant, NameEn: b.NameEn,
 		Description: b.Description, DescriptionHant: b.DescriptionHant, DescriptionEn: b.DescriptionEn, Position: b.Position,
+		Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
 		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: tm(b.LastActivityAt), CreatedAt: tm(b.CreatedAt)})
 	if err != nil {
 		return conflict(err, "board_exists", "board slug taken")
@@ -80,4 +88,19 @@ func (s *Store) bumpBoard(ctx context.Context, boardID, threads, posts int64, at
 	_, err := s.boards.UpdateOne(ctx, bson.M{"_id": boardID},
 		bumpLast(bson.M{"$inc": bson.M{"thread_count": threads, "post_count": posts}}, at))
 	return err
+}
+
+// UpdateBoard stores a board's editable fields.
+func (s *Store) UpdateBoard(ctx context.Context, b *forum.Board) error {
+	res, err := s.boards.UpdateOne(ctx, bson.M{"_id": b.ID}, bson.M{"$set": bson.M{
+		"name": b.Name, "name_hant": b.NameHant, "name_en": b.NameEn, "description": b.Description,
+		"description_hant": b.DescriptionHant, "description_en": b.DescriptionEn, "position": b.Position,
+		"archived": b.Archived, "read_access": b.ReadAccess, "post_access": b.PostAccess}})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return fault.NotFound("board")
+	}
+	return nil
 }

@@ -27,18 +27,19 @@ type postDoc struct {
 	Deleted    bool       `bson:"deleted"`
 	DeletedAt  *time.Time `bson:"deleted_at"`
 	ChangedAt  *time.Time `bson:"changed_at"`
+	Held       bool       `bson:"held"`
 }
 
 func (d *postDoc) post() *forum.Post {
 	return &forum.Post{ID: d.ID, ThreadID: d.ThreadID, Seq: d.Seq, AuthorID: d.AuthorID, Body: d.Body, HTML: d.HTML,
 		ReplyTo: d.ReplyTo, ReplyToSeq: d.ReplyToSeq, Depth: d.Depth, Path: d.Path, CreatedAt: fromTm(d.CreatedAt),
-		EditedAt: fromTm(d.EditedAt), Deleted: d.Deleted, DeletedAt: fromTm(d.DeletedAt), ChangedAt: fromTm(d.ChangedAt)}
+		EditedAt: fromTm(d.EditedAt), Deleted: d.Deleted, DeletedAt: fromTm(d.DeletedAt), ChangedAt: fromTm(d.ChangedAt), Held: d.Held}
 }
 
 func newPostDoc(p *forum.Post) postDoc {
 	return postDoc{ID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, AuthorID: p.AuthorID, Body: p.Body, HTML: p.HTML,
 		ReplyTo: p.ReplyTo, ReplyToSeq: p.ReplyToSeq, Depth: p.Depth, Path: p.Path, CreatedAt: tm(p.CreatedAt),
-		EditedAt: tm(p.EditedAt), Deleted: p.Deleted, DeletedAt: tm(p.DeletedAt), ChangedAt: tm(p.ChangedAt)}
+		EditedAt: tm(p.EditedAt), Deleted: p.Deleted, DeletedAt: tm(p.DeletedAt), ChangedAt: tm(p.ChangedAt), Held: p.Held}
 }
 
 func (s *Store) insertPost(ctx context.Context, p *forum.Post) error {
@@ -85,7 +86,7 @@ func (s *Store) ListPosts(ctx context.Context, threadID, afterSeq int64, limit i
 	if limit < 1 {
 		return nil, nil
 	}
-	return find(ctx, s.posts, bson.M{"thread_id": threadID, "seq": bson.M{"$gt": afterSeq}},
+	return find(ctx, s.posts, bson.M{"thread_id": threadID, "seq": bson.M{"$gt": afterSeq}, "held": bson.M{"$ne": true}},
 		page(limit, bson.E{Key: "seq", Value: 1}), (*postDoc).post)
 }
 
@@ -94,7 +95,7 @@ func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath s
 	if limit < 1 {
 		return nil, nil
 	}
-	return find(ctx, s.posts, bson.M{"thread_id": threadID, "path": bson.M{"$gt": afterPath}},
+	return find(ctx, s.posts, bson.M{"thread_id": threadID, "path": bson.M{"$gt": afterPath}, "held": bson.M{"$ne": true}},
 		page(limit, bson.E{Key: "path", Value: 1}), (*postDoc).post)
 }
 
@@ -139,6 +140,16 @@ func (s *Store) SetPostDeleted(ctx context.Context, id int64, deleted bool, at t
 		at = time.Time{}
 	}
 	return s.updatePost(ctx, id, bson.M{"deleted": deleted, "deleted_at": tm(at), "changed_at": tm(changed)})
+}
+
+// SetPostHeld holds a post for review or releases it.
+func (s *Store) SetPostHeld(ctx context.Context, id int64, held bool, at time.Time) error {
+	return s.updatePost(ctx, id, bson.M{"held": held, "changed_at": tm(at)})
+}
+
+// HeldPosts returns the posts waiting for review, oldest first.
+func (s *Store) HeldPosts(ctx context.Context, limit int) ([]*forum.Post, error) {
+	return find(ctx, s.posts, bson.M{"held": true}, page(limit, bson.E{Key: "_id", Value: 1}), (*postDoc).post)
 }
 
 func (s *Store) updatePost(ctx context.Context, id int64, set bson.M) error {

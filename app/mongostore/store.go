@@ -24,7 +24,7 @@ type Store struct {
 
 	users, sessions, tokens, roles        *mongo.Collection
 	boards, threads, posts, notifications *mongo.Collection
-	counters                              *mongo.Collection
+	counters, records                     *mongo.Collection
 }
 
 // Open connects to uri, checks that the server answers, and creates the indexes every
@@ -45,7 +45,8 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 	s := &Store{client: client, db: db,
 		users: db.Collection("users"), sessions: db.Collection("sessions"), tokens: db.Collection("tokens"),
 		roles: db.Collection("roles"), boards: db.Collection("boards"), threads: db.Collection("threads"),
-		posts: db.Collection("posts"), notifications: db.Collection("notifications"), counters: db.Collection("counters")}
+		posts: db.Collection("posts"), notifications: db.Collection("notifications"), counters: db.Collection("counters"),
+		records: db.Collection("records")}
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
@@ -78,6 +79,12 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "seq", Value: 1}}, Options: unique},
 			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "path", Value: 1}}},
 			{Keys: bson.D{k{Key: "changed_at", Value: 1}, k{Key: "_id", Value: 1}}},
+			{Keys: bson.D{k{Key: "held", Value: 1}, k{Key: "_id", Value: 1}}},
+		}},
+		{s.records, []mongo.IndexModel{
+			{Keys: bson.D{k{Key: "kind", Value: 1}, k{Key: "key", Value: 1}}, Options: unique},
+			{Keys: bson.D{k{Key: "kind", Value: 1}, k{Key: "k1", Value: 1}, k{Key: "_id", Value: -1}}},
+			{Keys: bson.D{k{Key: "kind", Value: 1}, k{Key: "k2", Value: 1}, k{Key: "_id", Value: -1}}},
 		}},
 		{s.notifications, []mongo.IndexModel{
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: -1}}},

@@ -2,11 +2,14 @@ package mongostore
 
 import (
 	"context"
+	"regexp"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/bson/primitive"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/fault"
 )
 
 type userDoc struct {
@@ -15,10 +18,49 @@ type userDoc struct {
 	DisplayName  string     `bson:"display_name"`
 	PasswordHash string     `bson:"password_hash"`
 	CreatedAt    *time.Time `bson:"created_at"`
+	Banned       bool       `bson:"banned"`
 }
 
 func (d *userDoc) user() *accounts.User {
-	return &accounts.User{ID: d.ID, Username: d.Username, DisplayName: d.DisplayName, PasswordHash: d.PasswordHash, CreatedAt: fromTm(d.CreatedAt)}
+	return &accounts.User{ID: d.ID, Username: d.Username, DisplayName: d.DisplayName, PasswordHash: d.PasswordHash, CreatedAt: fromTm(d.CreatedAt), Banned: d.Banned}
+}
+
+// SetUserBanned bans or unbans a user; a ban also ends their sessions.
+func (s *Store) SetUserBanned(ctx context.Context, id int64, banned bool) error {
+	return s.setUser(ctx, id, bson.M{"banned": banned}, banned)
+}
+
+// SetPasswordHash replaces a user's password and ends their sessions.
+func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	return s.setUser(ctx, id, bson.M{"password_hash": hash}, true)
+}
+
+// setUser updates a user, then (if endSessions) deletes their sessions: in that order, so
+// a crash between the two leaves sessions that the banned flag or the new password
+// already refuse at their next use (SessionUser checks the flag).
+func (s *Store) setUser(ctx context.Context, id int64, set bson.M, endSessions bool) error {
+	res, err := s.users.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
+	if err != nil {
+		return err
+	}
+	if res.MatchedCount == 0 {
+		return fault.NotFound("user")
+	}
+	if endSessions {
+		_, err = s.sessions.DeleteMany(ctx, bson.M{"user_id": id})
+	}
+	return err
+}
+
+// ListUsers pages through users by id whose username or display name starts with
+// prefix, matched literally.
+func (s *Store) ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*accounts.User, error) {
+	filter := bson.M{"_id": bson.M{"$gt": afterID}}
+	if prefix != "" {
+		re := primitive.Regex{Pattern: "^" + regexp.QuoteMeta(prefix)}
+		filter["$or"] = bson.A{bson.M{"username": re}, bson.M{"display_name": re}}
+	}
+	return find(ctx, s.users, filter, page(limit, bson.E{Key: "_id", Value: 1}), (*userDoc).user)
 }
 
 // CreateUser stores u and sets its id.

@@ -99,6 +99,27 @@ var migrations = []string{
 	`ALTER TABLE posts ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0;
 	UPDATE posts SET changed_at = MAX(created_at, edited_at, deleted_at);
 	CREATE INDEX posts_changed ON posts(changed_at, id);`,
+
+	// 4: roles and moderation: board access and archiving, held posts, banned users,
+	// and the generic records (reports, silences, branches, audit, edit history, words).
+	`ALTER TABLE boards ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE boards ADD COLUMN read_access TEXT NOT NULL DEFAULT 'public';
+	ALTER TABLE boards ADD COLUMN post_access TEXT NOT NULL DEFAULT 'staff';
+	ALTER TABLE posts ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX posts_held ON posts(id) WHERE held = 1;
+	ALTER TABLE users ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;
+	CREATE TABLE records (
+		id INTEGER PRIMARY KEY,
+		kind TEXT NOT NULL,
+		key TEXT,
+		k1 TEXT NOT NULL,
+		k2 TEXT NOT NULL,
+		at INTEGER NOT NULL,
+		doc BLOB NOT NULL
+	);
+	CREATE UNIQUE INDEX records_key ON records(kind, key);
+	CREATE INDEX records_k1 ON records(kind, k1, id);
+	CREATE INDEX records_k2 ON records(kind, k2, id);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -10,13 +10,13 @@ import (
 	"jiayuan/app/forum"
 )
 
-const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at`
+const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at, held`
 
 func scanPost(row scanner) (*forum.Post, error) {
 	var p forum.Post
 	var created, edited, deletedAt, changed int64
 	err := row.Scan(&p.ID, &p.ThreadID, &p.Seq, &p.AuthorID, &p.Body, &p.HTML, &p.ReplyTo, &p.ReplyToSeq, &p.Depth, &p.Path,
-		&created, &edited, &p.Deleted, &deletedAt, &changed)
+		&created, &edited, &p.Deleted, &deletedAt, &changed, &p.Held)
 	if err != nil {
 		return nil, err
 	}
@@ -26,9 +26,9 @@ func scanPost(row scanner) (*forum.Post, error) {
 
 func insertPost(ctx context.Context, tx *sql.Tx, p *forum.Post) error {
 	p.ChangedAt = p.CreatedAt
-	res, err := tx.ExecContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path, ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt), ms(p.ChangedAt))
+	res, err := tx.ExecContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at, held)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path, ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt), ms(p.ChangedAt), p.Held)
 	if err != nil {
 		return err
 	}
@@ -64,12 +64,12 @@ func (s *Store) PostByID(ctx context.Context, id int64) (*forum.Post, error) {
 
 // ListPosts returns a thread's posts after a seq, in seq order, from the (thread_id, seq) index.
 func (s *Store) ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*forum.Post, error) {
-	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?`, threadID, afterSeq, limit)
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND seq > ? AND held = 0 ORDER BY seq LIMIT ?`, threadID, afterSeq, limit)
 }
 
 // ListPostsByPath returns a thread's posts after a path, in tree order.
 func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*forum.Post, error) {
-	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND path > ? ORDER BY path LIMIT ?`, threadID, afterPath, limit)
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND path > ? AND held = 0 ORDER BY path LIMIT ?`, threadID, afterPath, limit)
 }
 
 func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post, error) {
@@ -124,6 +124,16 @@ func (s *Store) SetPostDeleted(ctx context.Context, id int64, deleted bool, at t
 		at = time.Time{}
 	}
 	return s.affectOne(ctx, `UPDATE posts SET deleted = ?, deleted_at = ?, changed_at = ? WHERE id = ?`, deleted, ms(at), ms(changed), id)
+}
+
+// SetPostHeld holds a post for review or releases it.
+func (s *Store) SetPostHeld(ctx context.Context, id int64, held bool, at time.Time) error {
+	return s.affectOne(ctx, `UPDATE posts SET held = ?, changed_at = ? WHERE id = ?`, held, ms(at), id)
+}
+
+// HeldPosts returns the posts waiting for review, oldest first, from a partial index.
+func (s *Store) HeldPosts(ctx context.Context, limit int) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE held = 1 ORDER BY id LIMIT ?`, limit)
 }
 
 func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {

@@ -2,20 +2,22 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/policy"
 )
 
-const userCols = `id, username, display_name, password_hash, created_at`
+const userCols = `id, username, display_name, password_hash, created_at, banned`
 
 type scanner interface{ Scan(...any) error }
 
 func scanUser(row scanner) (*accounts.User, error) {
 	var u accounts.User
 	var created int64
-	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.PasswordHash, &created, &u.Banned); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = fromMS(created)
@@ -79,6 +81,59 @@ func (s *Store) CountUsers(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.queryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, err
+}
+
+// SetUserBanned bans or unbans a user; a ban also ends their sessions.
+func (s *Store) SetUserBanned(ctx context.Context, id int64, banned bool) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET banned = ? WHERE id = ?`, banned, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.NotFound("user")
+		}
+		if banned {
+			_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		}
+		return err
+	})
+}
+
+// SetPasswordHash replaces a user's password and ends their sessions.
+func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fault.NotFound("user")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
+}
+
+// ListUsers pages through users by id whose username or display name starts with
+// prefix (everyone when it is empty).
+func (s *Store) ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*accounts.User, error) {
+	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
+	rows, err := s.query(ctx, `SELECT `+userCols+` FROM users WHERE id > ? AND (username LIKE ? ESCAPE '\' OR display_name LIKE ? ESCAPE '\') ORDER BY id LIMIT ?`,
+		afterID, like, like, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*accounts.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // CreateSession stores a session.

@@ -15,6 +15,7 @@ import (
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/notify"
+	"jiayuan/app/records"
 	"jiayuan/policy"
 )
 
@@ -24,6 +25,7 @@ type Store interface {
 	forum.Store
 	policy.Store
 	notify.Store
+	records.Store
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
 }
@@ -49,6 +51,12 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"TextVerbatim", testTextVerbatim},
 		{"Notifications", testNotifications},
 		{"PostsChangedSince", testPostsChanged},
+		{"UsersAdmin", testUsersAdmin},
+		{"BoardUpdate", testBoardUpdate},
+		{"ThreadPatch", testThreadPatch},
+		{"RelocatePosts", testRelocatePosts},
+		{"HeldPosts", testHeldPosts},
+		{"Records", testRecords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
