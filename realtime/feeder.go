@@ -73,13 +73,23 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 		f.last.Add(e.ThreadID, e.Seq)
 		f.hub.publish(encode(Message{Type: TypePostCreated, Channel: thread, Seq: e.Seq, Post: post}))
 		f.hub.publish(encode(Message{Type: TypePostCreated, Channel: board, Seq: e.Seq, Post: post}))
-	case events.PostUpdated, events.PostDeleted:
+	case events.PostUpdated, events.PostDeleted, events.PostHeld:
 		post, err := f.backend.Post(ctx, e.PostID)
 		if err != nil {
 			f.log.Error("realtime: load post", "post", e.PostID, "err", err)
 			return
 		}
-		f.hub.publish(encode(Message{Type: e.Type, Channel: thread, Seq: e.Seq, Post: post}))
+		typ := e.Type
+		if typ == events.PostHeld {
+			typ = TypePostDeleted // an edit now waiting for review leaves the page until approved
+		}
+		f.hub.publish(encode(Message{Type: typ, Channel: thread, Seq: e.Seq, Post: post}))
+	case events.ThreadUpdated:
+		t, err := f.backend.Thread(ctx, e.ThreadID)
+		if err != nil {
+			return // merged away: nothing left to show
+		}
+		f.hub.publish(encode(Message{Type: TypeThreadUpdated, Channel: thread, Thread: t}))
 	case events.Notification:
 		data, _ := json.Marshal(map[string]int64{"id": e.NotificationID, "thread_id": e.ThreadID, "post_id": e.PostID, "post_seq": e.Seq})
 		f.hub.publish(encode(Message{Type: TypeNotification, Channel: "user:" + strconv.FormatInt(e.UserID, 10), Data: data}))

@@ -32,6 +32,7 @@ const (
 	TypePostUpdated   = "post.updated"
 	TypePostDeleted   = "post.deleted"
 	TypeThreadCreated = "thread.created"
+	TypeThreadUpdated = "thread.updated"
 	TypeNotification  = "notification"
 )
 

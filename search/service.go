@@ -22,6 +22,7 @@ import (
 type Source interface {
 	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error)
 	PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error)
+	ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*forum.Post, error)
 	ThreadByID(ctx context.Context, id int64) (*forum.Thread, error)
 	BoardByID(ctx context.Context, id int64) (*forum.Board, error)
 	UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error)
@@ -74,13 +75,18 @@ func (s *Service) Close() error { return s.idx.Close() }
 
 // Handle queues the posts of events for indexing, without blocking the bus.
 func (s *Service) Handle(e events.Event) {
+	id := e.PostID
 	switch e.Type {
-	case events.PostCreated, events.PostUpdated, events.PostDeleted:
+	case events.PostCreated, events.PostUpdated, events.PostDeleted, events.PostHeld:
+	case events.ThreadUpdated:
+		// A renamed, moved, merged or split thread: every post of it is indexed again
+		// (with its title and board). The queue carries thread ids negated.
+		id = -e.ThreadID
 	default:
 		return
 	}
 	select {
-	case s.queue <- e.PostID:
+	case s.queue <- id:
 	default:
 		// Full: the next catch-up (at start) reads it from the database.
 		s.log.Warn("search queue full; post indexed at next catch-up", "post", e.PostID)
@@ -168,7 +174,27 @@ func (s *Service) catchUp(ctx context.Context, progress func(int)) error {
 }
 
 func (s *Service) indexIDs(ctx context.Context, ids []int64) error {
-	m, err := s.src.PostsByIDs(ctx, ids)
+	var postIDs []int64
+	for _, id := range ids {
+		if id > 0 {
+			postIDs = append(postIDs, id)
+			continue
+		}
+		for after := int64(0); ; {
+			ps, err := s.src.ListPosts(ctx, -id, after, 1000)
+			if err != nil {
+				return err
+			}
+			if err := s.index(ctx, ps); err != nil {
+				return err
+			}
+			if len(ps) < 1000 {
+				break
+			}
+			after = ps[len(ps)-1].Seq
+		}
+	}
+	m, err := s.src.PostsByIDs(ctx, postIDs)
 	if err != nil {
 		return err
 	}
@@ -199,7 +225,7 @@ func (s *Service) index(ctx context.Context, ps []*forum.Post) error {
 		if p.ChangedAt.After(maxAt) || p.ChangedAt.Equal(maxAt) && p.ID > maxID {
 			maxAt, maxID = p.ChangedAt, p.ID
 		}
-		if p.Deleted {
+		if p.Deleted || p.Held {
 			del = append(del, p.ID)
 			continue
 		}

@@ -33,7 +33,23 @@ type Service struct {
 	roles  RoleGranter
 	params *argon2id.Params
 	now    func() time.Time
+	// names, when set, checks usernames and display names against the word list.
+	names func(name string) error
 }
+
+// SetNameCheck makes registration refuse names the word list does not allow.
+func (s *Service) SetNameCheck(check func(name string) error) { s.names = check }
+
+// HashPassword hashes a password the way this service checks it.
+func (s *Service) HashPassword(password string) (string, error) {
+	if err := checkPassword(password); err != nil {
+		return "", err
+	}
+	return argon2id.CreateHash(password, s.params)
+}
+
+// errBanned is the answer to a banned user, at sign-in and on every later request.
+var errBanned = fault.Forbidden("此账号已被封禁，请联系管理员 (this account is banned: contact an admin)")
 
 // NewService returns a Service. params may be nil for argon2id's recommended defaults;
 // tests pass cheaper ones.
@@ -63,6 +79,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	display, err := CleanDisplayName(in.DisplayName, username)
 	if err != nil {
 		return nil, err
+	}
+	if s.names != nil {
+		for _, n := range []string{username, display} {
+			if err := s.names(n); err != nil {
+				return nil, err
+			}
+		}
 	}
 	hash, err := argon2id.CreateHash(in.Password, s.params)
 	if err != nil {
@@ -118,6 +141,9 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 	if err != nil || !ok {
 		return nil, nil, "", errBadLogin
 	}
+	if u.Banned {
+		return nil, nil, "", errBanned
+	}
 	raw := randomToken()
 	now := s.now()
 	sess := &Session{TokenHash: HashToken(raw), UserID: u.ID, CSRFToken: randomToken(), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
@@ -146,6 +172,9 @@ func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Session,
 	if err != nil {
 		return nil, nil, err
 	}
+	if u.Banned {
+		return nil, nil, fault.ErrNotFound
+	}
 	return u, sess, nil
 }
 
@@ -169,7 +198,14 @@ func (s *Service) TokenUser(ctx context.Context, raw string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.store.UserByID(ctx, t.UserID)
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Banned {
+		return nil, errBanned
+	}
+	return u, nil
 }
 
 // EnsureAdmin creates the user "admin" with the admin role when there are no users yet.
@@ -198,6 +234,9 @@ func HashToken(raw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// RandomPassword makes a password for an admin's reset, shown once.
+func RandomPassword() string { return randomToken()[:20] }
+
 func randomToken() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
@@ -214,4 +253,9 @@ func (s *Service) Users(ctx context.Context, ids []int64) (map[int64]*User, erro
 // User returns one user by id.
 func (s *Service) User(ctx context.Context, id int64) (*User, error) {
 	return s.store.UserByID(ctx, id)
+}
+
+// UserByName returns one user by username, case-insensitively.
+func (s *Service) UserByName(ctx context.Context, username string) (*User, error) {
+	return s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
 }

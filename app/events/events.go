@@ -14,6 +14,17 @@ const (
 	PostUpdated   = "post.updated"
 	PostDeleted   = "post.deleted"
 	Notification  = "notification"
+	// PostHeld: a post waits for review; only moderators' queues follow it.
+	PostHeld = "post.held"
+	// ThreadUpdated: pinned, locked, renamed, moved, merged or split. BoardSlug is the
+	// board it is in now; a move publishes one for the board it left too.
+	ThreadUpdated = "thread.updated"
+	// BoardUpdated: a board was created or changed (BoardSlug).
+	BoardUpdated = "board.updated"
+	// PolicyChanged: a role was granted or revoked; every node reloads its policy.
+	PolicyChanged = "policy.changed"
+	// WordsChanged: the sensitive-word list changed; every node reloads it.
+	WordsChanged = "words.changed"
 )
 
 // Event is the minimal payload of a change: ids, not documents. Subscribers read what

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -36,6 +37,23 @@ type Publisher interface {
 	Publish(e events.Event)
 }
 
+// Screener checks what users write against the sensitive-word list: an error refuses
+// the text, held asks for a moderator's review, and out is the text to store (with
+// masked words replaced).
+type Screener interface {
+	Screen(text string) (out string, held bool, err error)
+}
+
+// Guard refuses writes from users silenced in a board (or everywhere).
+type Guard interface {
+	CheckSilence(ctx context.Context, userID int64, boardSlug string) error
+}
+
+// Auditor records moderation actions in the append-only audit log.
+type Auditor interface {
+	Audit(ctx context.Context, actorID int64, action, domain, target string, before, after any)
+}
+
 // Service is the forum's logic over a Store.
 type Service struct {
 	store  Store
@@ -43,6 +61,12 @@ type Service struct {
 	render Renderer
 	bus    Publisher
 	now    func() time.Time
+
+	screen Screener
+	guard  Guard
+	audit  Auditor
+	ledger Ledger
+	boards atomic.Pointer[map[string]*Board] // by slug; nil until loaded, dropped on change
 }
 
 // NewService wires a Service.
@@ -51,22 +75,114 @@ func NewService(store Store, auth Authorizer, render Renderer, bus Publisher) *S
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 }
 
+// Moderation is what the forum consults and records when people moderate. Any part may
+// be nil: then nothing is screened, nobody is silenced, nothing is recorded.
+type Moderation struct {
+	Screen Screener
+	Guard  Guard
+	Audit  Auditor
+	Ledger Ledger
+}
+
+// SetModeration plugs in the word screen, the silence guard, the audit log and the ledger.
+func (s *Service) SetModeration(m Moderation) {
+	s.screen, s.guard, s.audit, s.ledger = m.Screen, m.Guard, m.Audit, m.Ledger
+}
+
 // BoardDomain is the policy domain of a board.
 func BoardDomain(slug string) string { return "board:" + slug }
 
-func (s *Service) require(userID int64, slug, object, action string) error {
-	if s.auth.Allowed(userID, BoardDomain(slug), object, action) {
-		return nil
-	}
+func deny(userID int64, msg string) error {
 	if userID == 0 {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
-	return fault.Forbidden("你没有权限执行此操作 (you are not allowed to do this)")
+	return fault.Forbidden(msg)
 }
+
+// require asks the policy whether the user may act on object in b.
+func (s *Service) require(userID int64, b *Board, object, action string) error {
+	if s.auth.Allowed(userID, BoardDomain(b.Slug), object, action) {
+		return nil
+	}
+	return deny(userID, "你没有权限执行此操作 (you are not allowed to do this)")
+}
+
+// access asks whether the user may read or post in b, by the board's access level: a
+// branch board asks in the branch's domain, and then in the board's (its moderators).
+func (s *Service) access(userID int64, b *Board, action string) bool {
+	level := b.ReadAccess
+	if action == "post" {
+		level = b.PostAccess
+	}
+	if branch, ok := strings.CutPrefix(level, "branch:"); ok {
+		if s.auth.Allowed(userID, "branch:"+branch, "board.branch", action) {
+			return true
+		}
+		level = "branch"
+	}
+	return s.auth.Allowed(userID, BoardDomain(b.Slug), "board."+level, action)
+}
+
+func (s *Service) requireRead(userID int64, b *Board) error {
+	if s.access(userID, b, "read") {
+		return nil
+	}
+	if userID == 0 {
+		return fault.Unauthorized("请先登录后阅读此版块 (sign in to read this board)")
+	}
+	return fault.Forbidden("此版块仅对部分成员开放 (this board is open to some members only)")
+}
+
+func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error {
+	if userID == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	if b.Archived {
+		return fault.Forbidden("此版块已归档，不能发帖 (this board is archived: nobody can post in it)")
+	}
+	if !s.access(userID, b, "post") {
+		return fault.Forbidden("你没有在此版块发帖的权限 (you may not post in this board)")
+	}
+	if s.guard != nil {
+		return s.guard.CheckSilence(ctx, userID, b.Slug)
+	}
+	return nil
+}
+
+// boardBySlug reads boards through a small copy that board changes drop.
+func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) {
+	if m := s.boards.Load(); m != nil {
+		if b, ok := (*m)[slug]; ok {
+			return b, nil
+		}
+		return nil, fault.NotFound("版块 (board)")
+	}
+	all, err := s.store.ListBoards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*Board, len(all))
+	for _, b := range all {
+		m[b.Slug] = b
+	}
+	s.boards.Store(&m)
+	if b, ok := m[slug]; ok {
+		return b, nil
+	}
+	return nil, fault.NotFound("版块 (board)")
+}
+
+// ForgetBoards drops the copy of the boards; the next read loads them again. Call it on
+// every board change, including other nodes' (the board.updated event).
+func (s *Service) ForgetBoards() { s.boards.Store(nil) }
 
 // CanRead checks that the user may read a board, for callers serving cached pages.
 func (s *Service) CanRead(userID int64, slug string) error {
-	return s.require(userID, slug, "board", "read")
+	b, err := s.boardBySlug(context.Background(), slug)
+	if err != nil {
+		return err
+	}
+	return s.requireRead(userID, b)
 }
 
 // AllBoards lists every board in display order, readable or not; callers filter with
@@ -79,7 +195,7 @@ func (s *Service) AllBoards(ctx context.Context) ([]*Board, error) {
 func (s *Service) Readable(userID int64, all []*Board) []*Board {
 	out := make([]*Board, 0, len(all))
 	for _, b := range all {
-		if s.auth.Allowed(userID, BoardDomain(b.Slug), "board", "read") {
+		if s.access(userID, b, "read") {
 			out = append(out, b)
 		}
 	}
@@ -97,11 +213,11 @@ func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
 
 // Board returns a board the user may read.
 func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board, error) {
-	b, err := s.store.BoardBySlug(ctx, slug)
+	b, err := s.boardBySlug(ctx, slug)
 	if err != nil {
-		return nil, notFound(err, "版块 (board)")
+		return nil, err
 	}
-	if err := s.require(userID, slug, "board", "read"); err != nil {
+	if err := s.requireRead(userID, b); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -137,7 +253,7 @@ func (s *Service) Thread(ctx context.Context, userID, id int64) (*Thread, *Board
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.require(userID, b.Slug, "board", "read"); err != nil {
+	if err := s.requireRead(userID, b); err != nil {
 		return nil, nil, err
 	}
 	return t, b, nil
@@ -190,11 +306,11 @@ func (s *Service) Tree(ctx context.Context, userID, threadID int64, afterPath st
 
 // CreateThread opens a thread in a board with its first post.
 func (s *Service) CreateThread(ctx context.Context, userID int64, slug, title, body string) (*Thread, *Post, error) {
-	b, err := s.store.BoardBySlug(ctx, slug)
+	b, err := s.Board(ctx, userID, slug)
 	if err != nil {
-		return nil, nil, notFound(err, "版块 (board)")
+		return nil, nil, err
 	}
-	if err := s.require(userID, slug, "thread", "create"); err != nil {
+	if err := s.requirePost(ctx, userID, b); err != nil {
 		return nil, nil, err
 	}
 	title, err = CleanTitle(title)
@@ -204,14 +320,26 @@ func (s *Service) CreateThread(ctx context.Context, userID int64, slug, title, b
 	if err := CheckBody(body); err != nil {
 		return nil, nil, err
 	}
+	title, titleHeld, err := s.screenText(title)
+	if err != nil {
+		return nil, nil, err
+	}
+	if titleHeld {
+		// A thread's title is shown in every list, so it cannot wait hidden like a post.
+		return nil, nil, fault.Invalid("title", "标题含有需要审核的词语，请修改 (the title contains words that need review: please change it)")
+	}
+	body, held, err := s.screenText(body)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := s.now()
 	t := &Thread{BoardID: b.ID, Title: title, AuthorID: userID, CreatedAt: now, LastActivityAt: now}
-	p := &Post{AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: now}
+	p := &Post{AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: now, Held: held}
 	if err := s.store.CreateThread(ctx, t, p); err != nil {
 		return nil, nil, err
 	}
 	s.bus.Publish(events.Event{Type: events.ThreadCreated, BoardSlug: slug, ThreadID: t.ID, PostID: p.ID, Seq: p.Seq, UserID: userID})
-	s.bus.Publish(events.Event{Type: events.PostCreated, BoardSlug: slug, ThreadID: t.ID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	s.publishPost(b, p, userID)
 	return t, p, nil
 }
 
@@ -221,7 +349,7 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 	if err != nil {
 		return nil, err
 	}
-	if err := s.require(userID, b.Slug, "post", "create"); err != nil {
+	if err := s.requirePost(ctx, userID, b); err != nil {
 		return nil, err
 	}
 	if t.Locked {
@@ -230,7 +358,11 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 	if err := CheckBody(body); err != nil {
 		return nil, err
 	}
-	p := &Post{ThreadID: threadID, AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: s.now()}
+	body, held, err := s.screenText(body)
+	if err != nil {
+		return nil, err
+	}
+	p := &Post{ThreadID: threadID, AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: s.now(), Held: held}
 	if replyTo != 0 {
 		parent, err := s.store.PostByID(ctx, replyTo)
 		if err != nil || parent.ThreadID != threadID {
@@ -241,8 +373,26 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 	if err := s.store.CreatePost(ctx, p); err != nil {
 		return nil, err
 	}
-	s.bus.Publish(events.Event{Type: events.PostCreated, BoardSlug: b.Slug, ThreadID: threadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	s.publishPost(b, p, userID)
 	return p, nil
+}
+
+// screenText runs the word screen, if there is one.
+func (s *Service) screenText(text string) (string, bool, error) {
+	if s.screen == nil {
+		return text, false, nil
+	}
+	return s.screen.Screen(text)
+}
+
+// publishPost announces a new post: to everyone, or only to the moderators' queue
+// while it is held.
+func (s *Service) publishPost(b *Board, p *Post, userID int64) {
+	typ := events.PostCreated
+	if p.Held {
+		typ = events.PostHeld
+	}
+	s.bus.Publish(events.Event{Type: typ, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
 }
 
 // hang places p in the tree under parent: one level deeper, or beside parent once the
@@ -272,12 +422,38 @@ func (s *Service) EditPost(ctx context.Context, userID, postID int64, body strin
 	if err := CheckBody(body); err != nil {
 		return nil, err
 	}
-	html, at := s.render.Render(body), s.now()
+	body, held, err := s.screenText(body)
+	if err != nil {
+		return nil, err
+	}
+	if body == p.Body {
+		return p, nil
+	}
+	at := s.now()
+	// The text being replaced goes to the edit history first: a crash between the two
+	// writes leaves a history entry equal to the current text, never a lost version.
+	if err := s.saveRevision(ctx, p, userID, at); err != nil {
+		return nil, err
+	}
+	html := s.render.Render(body)
 	if err := s.store.UpdatePostBody(ctx, postID, body, html, at); err != nil {
 		return nil, err
 	}
+	if held && !p.Held {
+		if err := s.store.SetPostHeld(ctx, postID, true, at); err != nil {
+			return nil, err
+		}
+		p.Held = true
+	}
 	p.Body, p.HTML, p.EditedAt = body, html, at
-	s.bus.Publish(events.Event{Type: events.PostUpdated, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	typ := events.PostUpdated
+	if p.Held {
+		typ = events.PostHeld
+	}
+	s.bus.Publish(events.Event{Type: typ, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	if p.AuthorID != userID && s.audit != nil {
+		s.audit.Audit(ctx, userID, "post.edit", BoardDomain(b.Slug), postTarget(p.ID), nil, map[string]any{"edited_at": at})
+	}
 	return p, nil
 }
 
@@ -294,6 +470,9 @@ func (s *Service) DeletePost(ctx context.Context, userID, postID int64) error {
 		return err
 	}
 	s.bus.Publish(events.Event{Type: events.PostDeleted, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
+	if p.AuthorID != userID && s.audit != nil {
+		s.audit.Audit(ctx, userID, "post.hide", BoardDomain(b.Slug), postTarget(p.ID), map[string]bool{"deleted": false}, map[string]bool{"deleted": true})
+	}
 	return nil
 }
 
@@ -323,6 +502,11 @@ func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string
 	}
 	if !s.auth.Allowed(userID, BoardDomain(b.Slug), "post", action) {
 		return nil, nil, fault.Forbidden("只能修改自己的帖子 (you can only change your own posts)")
+	}
+	if p.AuthorID == userID && s.guard != nil {
+		if err := s.guard.CheckSilence(ctx, userID, b.Slug); err != nil {
+			return nil, nil, err
+		}
 	}
 	return p, b, nil
 }

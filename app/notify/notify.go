@@ -21,6 +21,10 @@ import (
 const (
 	KindReply   = "reply"
 	KindMention = "mention"
+	// Outcomes of a report, for the reporter.
+	KindReportHidden    = "report_hidden"
+	KindReportDismissed = "report_dismissed"
+	KindReportSilenced  = "report_silenced"
 )
 
 // Notification is one thing a user should know about.
@@ -156,7 +160,12 @@ func (s *Service) notify(ctx context.Context, e events.Event) error {
 }
 
 func (s *Service) create(ctx context.Context, userID int64, kind string, p *forum.Post) error {
-	n := &Notification{UserID: userID, Kind: kind, ActorID: p.AuthorID, ThreadID: p.ThreadID, PostID: p.ID, PostSeq: p.Seq,
+	return s.NotifyUser(ctx, userID, kind, p.AuthorID, p)
+}
+
+// NotifyUser tells a user that actor did something (kind) about post p, and pushes it.
+func (s *Service) NotifyUser(ctx context.Context, userID int64, kind string, actorID int64, p *forum.Post) error {
+	n := &Notification{UserID: userID, Kind: kind, ActorID: actorID, ThreadID: p.ThreadID, PostID: p.ID, PostSeq: p.Seq,
 		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := s.store.CreateNotification(ctx, n); err != nil {
 		return err

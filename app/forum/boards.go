@@ -1,0 +1,151 @@
+package forum
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"jiayuan/app/events"
+	"jiayuan/app/fault"
+)
+
+// BoardInput is what an admin sets on a board. On an update, nil fields stay.
+type BoardInput struct {
+	Slug            string // on create only: the board's address, never changed
+	Name            *string
+	NameHant        *string
+	NameEn          *string
+	Description     *string
+	DescriptionHant *string
+	DescriptionEn   *string
+	Position        *int
+	Archived        *bool
+	ReadAccess      *string
+	PostAccess      *string
+}
+
+var slugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+
+// ValidAccess checks an access level: public, staff, party, moderators or branch:<name>.
+func ValidAccess(level string, reading bool) bool {
+	switch level {
+	case AccessStaff, AccessParty, AccessModerators:
+		return true
+	case AccessPublic:
+		return reading // guests never post
+	}
+	name, ok := strings.CutPrefix(level, "branch:")
+	return ok && name != "" && !strings.ContainsAny(name, ",:*")
+}
+
+func (s *Service) requireManage(userID int64) error {
+	if s.auth.Allowed(userID, "*", "boards", "manage") {
+		return nil
+	}
+	return deny(userID, "只有管理员可以管理版块 (only admins manage boards)")
+}
+
+// apply checks and copies the set fields of in onto b.
+func (in *BoardInput) apply(b *Board) error {
+	texts := []struct {
+		v     *string
+		dst   *string
+		field string
+		max   int
+	}{
+		{in.Name, &b.Name, "name", 50}, {in.NameHant, &b.NameHant, "name_hant", 50}, {in.NameEn, &b.NameEn, "name_en", 50},
+		{in.Description, &b.Description, "description", 500}, {in.DescriptionHant, &b.DescriptionHant, "description_hant", 500},
+		{in.DescriptionEn, &b.DescriptionEn, "description_en", 500},
+	}
+	for _, t := range texts {
+		if t.v == nil {
+			continue
+		}
+		v := strings.TrimSpace(*t.v)
+		n := utf8.RuneCountInString(v)
+		if !utf8.ValidString(v) || n > t.max || strings.ContainsAny(v, "\x00<>") || (strings.HasPrefix(t.field, "name") && n == 0) {
+			return fault.Invalid(t.field, "%s 须为 1–%d 个字符，不含尖括号 (%s must be 1–%d characters without angle brackets)", t.field, t.max, t.field, t.max)
+		}
+		*t.dst = v
+	}
+	if in.Position != nil {
+		if *in.Position < 0 || *in.Position > 10000 {
+			return fault.Invalid("position", "position 须在 0 到 10000 之间 (position must be 0 to 10000)")
+		}
+		b.Position = *in.Position
+	}
+	if in.Archived != nil {
+		b.Archived = *in.Archived
+	}
+	if in.ReadAccess != nil {
+		if !ValidAccess(*in.ReadAccess, true) {
+			return fault.Invalid("read_access", "read_access 须为 public、staff、party、moderators 或 branch:<支部名> (read_access must be public, staff, party, moderators or branch:<name>)")
+		}
+		b.ReadAccess = *in.ReadAccess
+	}
+	if in.PostAccess != nil {
+		if !ValidAccess(*in.PostAccess, false) {
+			return fault.Invalid("post_access", "post_access 须为 staff、party、moderators 或 branch:<支部名> (post_access must be staff, party, moderators or branch:<name>)")
+		}
+		b.PostAccess = *in.PostAccess
+	}
+	return nil
+}
+
+// CreateBoard adds a board; admins only.
+func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) (*Board, error) {
+	if err := s.requireManage(userID); err != nil {
+		return nil, err
+	}
+	if !slugRE.MatchString(in.Slug) {
+		return nil, fault.Invalid("slug", "slug 须为 2–32 个小写字母、数字或连字符，以字母开头 (slug must be 2–32 lower-case letters, digits or -, starting with a letter)")
+	}
+	if in.Name == nil {
+		return nil, fault.Invalid("name", "请给版块起个名字 (give the board a name)")
+	}
+	all, err := s.store.ListBoards(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := &Board{Slug: in.Slug, Position: len(all) + 1, CreatedAt: s.now()}
+	if err := in.apply(b); err != nil {
+		return nil, err
+	}
+	for _, f := range []*string{&b.NameHant, &b.NameEn} {
+		if *f == "" {
+			*f = b.Name
+		}
+	}
+	DefaultAccess(b)
+	if err := s.store.CreateBoard(ctx, b); err != nil {
+		return nil, fault.Conflict("board_exists", "已有这个 slug 的版块 (a board with this slug exists)")
+	}
+	s.ForgetBoards()
+	s.record(ctx, userID, "board.create", b, "board:"+b.Slug, nil, b)
+	s.bus.Publish(events.Event{Type: events.BoardUpdated, BoardSlug: b.Slug, UserID: userID})
+	return b, nil
+}
+
+// UpdateBoard renames, describes, reorders, archives a board or sets who may read and
+// post in it; admins only.
+func (s *Service) UpdateBoard(ctx context.Context, userID int64, slug string, in BoardInput) (*Board, error) {
+	if err := s.requireManage(userID); err != nil {
+		return nil, err
+	}
+	old, err := s.store.BoardBySlug(ctx, slug)
+	if err != nil {
+		return nil, notFound(err, "版块 (board)")
+	}
+	b := *old
+	if err := in.apply(&b); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateBoard(ctx, &b); err != nil {
+		return nil, err
+	}
+	s.ForgetBoards()
+	s.record(ctx, userID, "board.update", &b, "board:"+b.Slug, old, &b)
+	s.bus.Publish(events.Event{Type: events.BoardUpdated, BoardSlug: b.Slug, UserID: userID})
+	return &b, nil
+}

@@ -1,0 +1,164 @@
+// Package moderation is what moderators and admins use beyond the forum itself: the
+// audit log, reports, silences, branches, role grants, the sensitive-word list, user
+// administration, and the ledger of edit history and merges. Its small collections are
+// stored as records (app/records), on either engine.
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/events"
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+	"jiayuan/app/records"
+	"jiayuan/policy"
+)
+
+// Store is what moderation keeps and reads.
+type Store interface {
+	records.Store
+	policy.Store
+	UserByID(ctx context.Context, id int64) (*accounts.User, error)
+	UserByUsername(ctx context.Context, username string) (*accounts.User, error)
+	UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error)
+	ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*accounts.User, error)
+	SetUserBanned(ctx context.Context, id int64, banned bool) error
+	SetPasswordHash(ctx context.Context, id int64, hash string) error
+}
+
+// Notifier tells a user something happened (the outcome of their report).
+type Notifier interface {
+	NotifyUser(ctx context.Context, userID int64, kind string, actorID int64, p *forum.Post) error
+}
+
+// Publisher receives events after writes have succeeded.
+type Publisher interface {
+	Publish(e events.Event)
+}
+
+// Service is moderation's logic.
+type Service struct {
+	store  Store
+	policy *policy.Enforcer
+	forum  *forum.Service
+	bus    Publisher
+	notify Notifier
+	hasher func(password string) (string, error)
+	log    *slog.Logger
+	now    func() time.Time
+	words  *wordList
+}
+
+// Config wires a Service.
+type Config struct {
+	Store    Store
+	Policy   *policy.Enforcer
+	Forum    *forum.Service
+	Bus      Publisher
+	Notifier Notifier
+	// HashPassword hashes a new password (argon2id, from accounts).
+	HashPassword func(password string) (string, error)
+	// Fold folds one character for the word list (search.Folder.Rune).
+	Fold func(rune) rune
+	Log  *slog.Logger
+}
+
+// New wires a Service and plugs its parts into the forum.
+func New(ctx context.Context, c Config) (*Service, error) {
+	s := &Service{store: c.Store, policy: c.Policy, forum: c.Forum, bus: c.Bus, notify: c.Notifier, hasher: c.HashPassword, log: c.Log,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.words = &wordList{fold: c.Fold}
+	if err := s.ReloadWords(ctx); err != nil {
+		return nil, err
+	}
+	c.Forum.SetModeration(forum.Moderation{Screen: s, Guard: s, Audit: s, Ledger: ledger{c.Store}})
+	return s, nil
+}
+
+// Handle follows the bus: other nodes' role and word-list changes apply here too (this
+// node's own were applied when they were made).
+func (s *Service) Handle(e events.Event) {
+	if e.Origin == "" && (e.Type == events.PolicyChanged || e.Type == events.WordsChanged) {
+		return
+	}
+	switch e.Type {
+	case events.PolicyChanged:
+		if err := s.policy.Reload(context.Background()); err != nil {
+			s.log.Error("policy reload", "err", err)
+		}
+	case events.WordsChanged:
+		if err := s.ReloadWords(context.Background()); err != nil {
+			s.log.Error("word list reload", "err", err)
+		}
+	case events.BoardUpdated:
+		s.forum.ForgetBoards()
+	}
+}
+
+// requireSite asks the policy about a site-wide admin action.
+func (s *Service) requireSite(userID int64, object, action string) error {
+	if s.policy.Allowed(userID, "*", object, action) {
+		return nil
+	}
+	if userID == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	return fault.Forbidden("只有管理员可以这样做 (only admins may do this)")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func forumNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// FollowStore reloads the policy and the word list when the stored role assignments or
+// list change behind this process's back: `jiayuan admin grant` on the command line
+// writes to the database of a running single node, where no event reaches it. It
+// checks every interval until ctx ends.
+func (s *Service) FollowStore(ctx context.Context, interval time.Duration) {
+	last := s.storeStamp(ctx)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		stamp := s.storeStamp(ctx)
+		if stamp == "" || stamp == last {
+			continue
+		}
+		last = stamp
+		if err := s.policy.Reload(ctx); err != nil {
+			s.log.Error("policy reload", "err", err)
+		}
+		if err := s.ReloadWords(ctx); err != nil {
+			s.log.Error("word list reload", "err", err)
+		}
+	}
+}
+
+// storeStamp summarises the stored roles and word list; "" when the store fails.
+func (s *Service) storeStamp(ctx context.Context) string {
+	roles, err := s.store.ListRoles(ctx)
+	if err != nil {
+		return ""
+	}
+	h := fnv.New64a()
+	for _, a := range roles {
+		fmt.Fprintf(h, "%d %s %s;", a.UserID, a.Role, a.Domain)
+	}
+	if r, err := s.store.RecordByKey(ctx, kindWords, wordsKey); err == nil {
+		fmt.Fprintf(h, "words %s", r.At)
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}

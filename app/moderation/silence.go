@@ -1,0 +1,127 @@
+package moderation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+	"jiayuan/app/records"
+)
+
+const kindSilence = "silence"
+
+// MaxSilence is the longest silence a moderator can give.
+const MaxSilence = 365 * 24 * time.Hour
+
+// Silence keeps a user from posting in one board ("board:<slug>") or everywhere ("*")
+// until a time. A later silence of the same user and domain replaces an earlier one,
+// which is how a silence is lifted early (until now).
+type Silence struct {
+	UserID  int64     `json:"user_id"`
+	Domain  string    `json:"domain"`
+	Until   time.Time `json:"until"`
+	Reason  string    `json:"reason"`
+	ActorID int64     `json:"actor_id"`
+	At      time.Time `json:"at"`
+}
+
+// SilenceByName silences a user given by username: the permission is checked first, so
+// nobody learns which usernames exist from the answer.
+func (s *Service) SilenceByName(ctx context.Context, actorID int64, username, board string, d time.Duration, reason string) (*Silence, error) {
+	if err := s.requireSilence(ctx, actorID, board); err != nil {
+		return nil, err
+	}
+	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	if err != nil {
+		return nil, fault.Invalid("username", "没有这个用户：%q (there is no user %q)", username, username)
+	}
+	return s.SilenceUser(ctx, actorID, u.ID, board, d, reason)
+}
+
+func (s *Service) requireSilence(ctx context.Context, actorID int64, board string) error {
+	domain := "*"
+	if board != "" {
+		if _, err := s.forum.Board(ctx, actorID, board); err != nil {
+			return err
+		}
+		domain = forum.BoardDomain(board)
+	}
+	if s.policy.Allowed(actorID, domain, "user", "silence") {
+		return nil
+	}
+	if actorID == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	return fault.Forbidden("你不能在这里禁言 (you may not silence users here)")
+}
+
+// SilenceUser silences a user in a board (board not empty) or site-wide (admins only)
+// for d; d of 0 lifts the silence.
+func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board string, d time.Duration, reason string) (*Silence, error) {
+	if err := s.requireSilence(ctx, actorID, board); err != nil {
+		return nil, err
+	}
+	domain := "*"
+	if board != "" {
+		domain = forum.BoardDomain(board)
+	}
+	if d < 0 || d > MaxSilence {
+		return nil, fault.Invalid("hours", "禁言时长须在 0 到 8760 小时之间 (a silence lasts 0 to 8760 hours)")
+	}
+	reason = strings.TrimSpace(reason)
+	if len([]rune(reason)) > 500 {
+		return nil, fault.Invalid("reason", "理由最多 500 个字符 (the reason is at most 500 characters)")
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, fault.Invalid("user", "没有这个用户 (there is no such user)")
+	}
+	if u.ID == actorID {
+		return nil, fault.Invalid("user", "不能禁言自己 (you cannot silence yourself)")
+	}
+	now := s.now()
+	si := &Silence{UserID: u.ID, Domain: domain, Until: now.Add(d), Reason: reason, ActorID: actorID, At: now}
+	r, err := records.New(kindSilence, "", itoa(u.ID), domain, now, si)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.InsertRecord(ctx, r); err != nil {
+		return nil, err
+	}
+	s.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
+	return si, nil
+}
+
+// CheckSilence refuses a write from a user silenced in the board or everywhere.
+func (s *Service) CheckSilence(ctx context.Context, userID int64, board string) error {
+	rs, err := s.store.ListRecords(ctx, kindSilence, records.Filter{K1s: []string{itoa(userID)}}, 0, 100)
+	if err != nil {
+		return err
+	}
+	now, seen := s.now(), map[string]bool{}
+	for _, r := range rs {
+		if seen[r.K2] || (r.K2 != "*" && r.K2 != forum.BoardDomain(board)) {
+			continue
+		}
+		seen[r.K2] = true
+		var si Silence
+		if err := r.Decode(&si); err != nil {
+			return err
+		}
+		if si.Until.After(now) {
+			until := si.Until.In(shanghai).Format("2006-01-02 15:04")
+			return fault.Forbidden(fmt.Sprintf("你已被禁言至 %s（北京时间）(you are silenced here until %s, Beijing time)", until, until))
+		}
+	}
+	return nil
+}
+
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
