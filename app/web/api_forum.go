@@ -152,7 +152,7 @@ func (s *Server) apiPreview(c *fiber.Ctx) error {
 	if userID(c) == 0 {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
-	if !s.Policy.Allowed(userID(c), "*", "post", "create") {
+	if !s.Policy.Allowed(userID(c), "*", "post", "preview") {
 		return fault.Forbidden("你没有权限发帖 (you may not post)")
 	}
 	var req editRequest

@@ -24,6 +24,7 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/app/moderation"
 	"jiayuan/app/notify"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
@@ -45,6 +46,8 @@ type env struct {
 	store  *sqlstore.Store
 	forum  *forum.Service
 	acc    *accounts.Service
+	mod    *moderation.Service
+	policy *policy.Enforcer
 	mu     sync.Mutex
 	events []events.Event
 }
@@ -62,7 +65,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{t: t, store: st}
+	e := &env{t: t, store: st, policy: en}
 	bus := events.NewBus(log)
 	bus.Subscribe(func(ev events.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() })
 	acc := accounts.NewService(st, en, cheapArgon)
@@ -85,6 +88,13 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: en, Forum: e.forum, Bus: bus, Notifier: nt,
+		HashPassword: acc.HashPassword, Fold: fold.Rune, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bus.Subscribe(e.mod.Handle)
+	acc.SetNameCheck(e.mod.CheckName)
 	e.search, err = search.NewService(filepath.Join(t.TempDir(), "search.bleve"), fold, st, log)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +110,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	go feeder.Run(fctx)
 	go nt.Run(fctx)
 	go e.search.Run(fctx)
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
+	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Moderation: e.mod, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
 		Live: realtime.NewServer(e.hub, backend, log)})
 	if err != nil {
 		t.Fatal(err)
@@ -320,4 +330,54 @@ func (e *env) eventTypes() []string {
 		out[i] = ev.Type
 	}
 	return out
+}
+
+// grant gives a user a role through the console path (as `jiayuan admin grant` does).
+func (e *env) grant(username, role, board, branch string) {
+	e.t.Helper()
+	if _, err := e.mod.GrantFromConsole(e.t.Context(), moderation.RoleChange{Username: username, Role: role, Board: board, Branch: branch}); err != nil {
+		e.t.Fatalf("grant %s %s: %v", username, role, err)
+	}
+}
+
+// branch creates a party branch.
+func (e *env) branch(name string) {
+	e.t.Helper()
+	if _, err := e.mod.CreateBranchFromConsole(e.t.Context(), name, ""); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// admin signs in the seeded first admin.
+func (e *env) admin() *client { return e.login("admin", "admin-password") }
+
+// session signs in an existing user through the service, for a fresh session.
+func (e *env) session(name string) *client {
+	e.t.Helper()
+	_, sess, raw, err := e.acc.Login(e.t.Context(), name, "password-"+name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &client{e: e, cookie: raw, csrf: sess.CSRFToken}
+}
+
+// userID looks up a user's id.
+func (e *env) userID(name string) int64 {
+	e.t.Helper()
+	u, err := e.acc.UserByName(e.t.Context(), name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.ID
+}
+
+// waitFor polls cond for up to five seconds: for what the bus followers do after a write.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("condition not met within 5 s")
 }

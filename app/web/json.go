@@ -150,6 +150,11 @@ type boardJSON struct {
 	Name           string            `json:"name"`
 	Names          map[string]string `json:"names"`
 	Description    string            `json:"description"`
+	Descriptions   map[string]string `json:"descriptions"`
+	Position       int               `json:"position"`
+	Archived       bool              `json:"archived"`
+	ReadAccess     string            `json:"read_access"`
+	PostAccess     string            `json:"post_access"`
 	ThreadCount    int64             `json:"thread_count"`
 	PostCount      int64             `json:"post_count"`
 	LastActivityAt *time.Time        `json:"last_activity_at"`
@@ -181,6 +186,7 @@ type postJSON struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	EditedAt   *time.Time `json:"edited_at"`
 	Deleted    bool       `json:"deleted"`
+	Held       bool       `json:"held"`
 }
 
 func toUser(u *accounts.User) userJSON {
@@ -196,7 +202,9 @@ func toAuthor(id int64, users map[int64]*accounts.User) authorJSON {
 
 func toBoard(b *forum.Board) boardJSON {
 	return boardJSON{Slug: b.Slug, Name: b.Name, Description: b.Description,
-		Names:       map[string]string{"zh-Hans": b.Name, "zh-Hant": b.NameHant, "en": b.NameEn},
+		Names:        map[string]string{"zh-Hans": b.Name, "zh-Hant": b.NameHant, "en": b.NameEn},
+		Descriptions: map[string]string{"zh-Hans": b.Description, "zh-Hant": b.DescriptionHant, "en": b.DescriptionEn},
+		Position:     b.Position, Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
 		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: optTime(b.LastActivityAt)}
 }
 
@@ -209,7 +217,7 @@ func toThread(t *forum.Thread, slug string, users map[int64]*accounts.User) thre
 // toPost hides the text of deleted posts: they keep their place in the thread.
 func toPost(p *forum.Post, users map[int64]*accounts.User) postJSON {
 	j := postJSON{ID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, Author: toAuthor(p.AuthorID, users),
-		Body: p.Body, HTML: p.HTML, Depth: p.Depth, CreatedAt: p.CreatedAt, EditedAt: optTime(p.EditedAt), Deleted: p.Deleted}
+		Body: p.Body, HTML: p.HTML, Depth: p.Depth, CreatedAt: p.CreatedAt, EditedAt: optTime(p.EditedAt), Deleted: p.Deleted, Held: p.Held}
 	if p.ReplyTo != 0 {
 		j.ReplyTo, j.ReplyToSeq = &p.ReplyTo, &p.ReplyToSeq
 	}

@@ -117,7 +117,12 @@ func (s *LiveBackend) Post(ctx context.Context, id int64) (json.RawMessage, erro
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(toPost(p, users))
+	j := toPost(p, users)
+	if p.Held {
+		// Pushed to every reader of the thread: a held post shows as gone until approved.
+		j.Body, j.HTML, j.Deleted = "", "", true
+	}
+	return json.Marshal(j)
 }
 
 // Thread returns one thread encoded as the API encodes it.

@@ -77,6 +77,8 @@ type threadPage struct {
 	Next      string
 	First     bool
 	Form      composeForm
+	Mod       modTools
+	Reported  bool
 }
 
 func (s *Server) pageThread(c *fiber.Ctx) error {
@@ -99,6 +101,11 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 		q.from = ""
 	}
 	tv, err := s.threadPage(c, id, q, lang(c))
+	if errors.Is(err, fault.ErrNotFound) {
+		if into, ok := s.Forum.MergedInto(ctx, id); ok {
+			return c.Redirect(fmt.Sprintf("/t/%d", into), fiber.StatusMovedPermanently)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -112,6 +119,8 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 		tp.Next = fmt.Sprintf("/t/%d?after=%d", id, pg.NextAfter)
 	}
 	tp.Form.Action = fmt.Sprintf("/t/%d", id)
+	tp.Mod = s.modToolsFor(c, pg.Board)
+	tp.Reported = c.Query("reported") != ""
 	if rt := c.Query("reply_to"); rt != "" && tp.Form.ReplyTo == nil {
 		if n, err := strconv.ParseInt(rt, 10, 64); err == nil {
 			if p, err := s.Forum.Post(ctx, uid, n); err == nil && p.ThreadID == id {

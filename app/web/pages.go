@@ -62,6 +62,8 @@ type view struct {
 	Path   string
 	Title  string
 	Data   any
+	// Links to the moderation queue and the admin pages, for those who may use them.
+	Mod, Admin bool
 }
 
 func newPages() (*pages, error) {
@@ -101,6 +103,13 @@ func newPages() (*pages, error) {
 		"indent": func(d int) int { return min(d, forum.MaxDepth) },
 		"name":   authorName,
 		"prev":   func(n int64) int64 { return n - 1 },
+		"split":  strings.Fields,
+		"t": func(cat map[string]string, key string) string {
+			if v, ok := cat[key]; ok {
+				return v
+			}
+			return key
+		},
 	}
 	names, err := fs.Glob(frontend.Templates, "templates/*.html")
 	if err != nil {
@@ -198,6 +207,12 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) 
 			return err
 		}
 		v.Unread = n
+		// Which links to show is read from the roles held, not asked of the policy:
+		// the pages behind the links decide.
+		for _, r := range s.Policy.RolesOf(w.user.ID) {
+			v.Admin = v.Admin || r == "admin"
+			v.Mod = v.Mod || r == "admin" || strings.HasPrefix(r, "moderator@")
+		}
 	}
 	t, ok := s.pages.tmpl[page]
 	if !ok {

@@ -11,6 +11,30 @@ import (
 	"jiayuan/app/fault"
 )
 
+// openRoutes are the routes that ask the policy nothing, and why. Every other route
+// must reach a policy decision (the route-coverage test sends each one a request and
+// counts the decisions).
+var openRoutes = map[string]string{
+	"GET /healthz":               "process health, no data",
+	"GET /readyz":                "readiness, no data",
+	"GET /metrics":               "operational counters, no user data",
+	"GET /static/:name":          "embedded assets",
+	"GET /api/openapi.json":      "the API description",
+	"POST /api/v1/auth/register": "becoming a user (open registration is a setting)",
+	"POST /api/v1/auth/login":    "signing in",
+	"POST /api/v1/auth/logout":   "signing out ends only the caller's own session",
+	"GET /api/v1/me":             "the caller's own account and roles",
+	"GET /login":                 "the sign-in form",
+	"POST /login":                "signing in",
+	"GET /register":              "the sign-up form",
+	"POST /register":             "becoming a user",
+	"POST /logout":               "signing out",
+	"GET /ws":                    "the socket itself; every channel subscription is decided by policy (see live.go)",
+}
+
+// OpenRoutes lists the routes that make no policy decision, with the reason.
+func OpenRoutes() map[string]string { return openRoutes }
+
 // routes is the one route table of Jiayuan.
 func (s *Server) routes() {
 	a := s.app
@@ -51,9 +75,37 @@ func (s *Server) routes() {
 	api.Patch("/posts/:id", posting, s.apiEditPost)
 	api.Delete("/posts/:id", s.apiDeletePost)
 	api.Post("/preview", s.apiPreview)
-	api.Get("/search", s.apiSearch)
-	api.Get("/notifications", s.apiNotifications)
-	api.Post("/notifications/read", s.apiMarkRead)
+	api.Get("/search", s.decide("search", "use"), s.apiSearch)
+	api.Get("/notifications", s.ownNotifications, s.apiNotifications)
+	api.Post("/notifications/read", s.ownNotifications, s.apiMarkRead)
+
+	// Moderation, decided per board by the services.
+	api.Patch("/threads/:id", s.apiPatchThread)
+	api.Post("/threads/:id/merge", s.apiMergeThread)
+	api.Post("/threads/:id/split", s.apiSplitThread)
+	api.Post("/posts/:id/restore", s.apiRestorePost)
+	api.Get("/posts/:id/history", s.apiPostHistory)
+	api.Post("/posts/:id/report", posting, s.apiReportPost)
+	api.Post("/posts/:id/review", s.apiReviewPost)
+	api.Get("/moderation/held", s.apiHeldPosts)
+	api.Get("/reports", s.apiReports)
+	api.Post("/reports/:id/resolve", s.apiResolveReport)
+	api.Post("/boards/:slug/silences", s.apiSilence)
+
+	// Administration, site-wide and for admins.
+	api.Post("/admin/roles", s.decide("roles", "manage"), s.apiGrantRole)
+	api.Delete("/admin/roles", s.decide("roles", "manage"), s.apiRevokeRole)
+	api.Get("/admin/users", s.decide("users", "manage"), s.apiAdminUsers)
+	api.Post("/admin/users/:username/ban", s.decide("users", "manage"), s.apiBanUser)
+	api.Post("/admin/users/:username/password", s.decide("users", "manage"), s.apiResetPassword)
+	api.Post("/admin/silences", s.decide("user", "silence"), s.apiSilence)
+	api.Get("/admin/branches", s.apiBranches) // secretaries see their own branch: decided per branch
+	api.Post("/admin/branches", s.decide("branches", "manage"), s.apiCreateBranch)
+	api.Post("/admin/boards", s.decide("boards", "manage"), s.apiCreateBoard)
+	api.Patch("/admin/boards/:slug", s.decide("boards", "manage"), s.apiUpdateBoard)
+	api.Get("/admin/words", s.decide("words", "manage"), s.apiWords)
+	api.Put("/admin/words", s.decide("words", "manage"), s.apiSetWords)
+	api.Get("/admin/audit", s.decide("audit", "read"), s.apiAudit)
 	api.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 
 	a.Get("/ws", s.liveUpgrade, s.liveServe())
@@ -64,9 +116,9 @@ func (s *Server) routes() {
 	a.Get("/register", s.pageRegister)
 	a.Post("/register", signIn, s.formRegister)
 	a.Post("/logout", s.formLogout)
-	a.Get("/search", s.pageSearch)
-	a.Get("/notifications", s.pageNotifications)
-	a.Post("/notifications/read", s.formMarkRead)
+	a.Get("/search", s.decide("search", "use"), s.pageSearch)
+	a.Get("/notifications", s.ownNotifications, s.pageNotifications)
+	a.Post("/notifications/read", s.ownNotifications, s.formMarkRead)
 	a.Get("/b/:slug", s.pageBoard)
 	a.Post("/b/:slug", posting, s.formCreateThread)
 	a.Get("/t/:id", s.pageThread)
@@ -75,6 +127,50 @@ func (s *Server) routes() {
 	a.Post("/p/:id/edit", posting, s.formEditPost)
 	a.Get("/p/:id/delete", s.pageDeletePost)
 	a.Post("/p/:id/delete", s.formDeletePost)
+	a.Get("/p/:id/restore", s.pageRestorePost)
+	a.Post("/p/:id/restore", s.formRestorePost)
+	a.Get("/p/:id/history", s.pageHistory)
+	a.Get("/p/:id/report", s.pageReport)
+	a.Post("/p/:id/report", posting, s.formReport)
+	a.Post("/t/:id/moderate", s.formModerate)
+	a.Get("/mod", s.pageModQueue)
+	a.Post("/mod/reports/:id", s.formResolve)
+	a.Post("/mod/held/:id", s.formReview)
+	a.Get("/admin", s.pageAdmin)
+	a.Get("/admin/:section", s.pageAdmin)
+	a.Post("/admin/users/:username", s.decide("roles", "manage"), s.formAdminUser)
+	a.Post("/admin/boards", s.decide("boards", "manage"), s.formAdminBoards)
+	a.Post("/admin/boards/:slug", s.decide("boards", "manage"), s.formAdminBoard)
+	a.Post("/admin/branches", s.decide("branches", "manage"), s.formAdminBranches)
+	a.Post("/admin/words", s.decide("words", "manage"), s.formAdminWords)
+}
+
+// decide is a route's own policy decision for a site-wide action: it refuses before the
+// handler runs (401 for guests, 403 for others).
+func (s *Server) decide(object, action string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		uid := userID(c)
+		if s.Policy.Allowed(uid, "*", object, action) {
+			return c.Next()
+		}
+		if uid == 0 {
+			return fault.Unauthorized("请先登录 (please sign in first)")
+		}
+		return fault.Forbidden("你没有权限执行此操作 (you are not allowed to do this)")
+	}
+}
+
+// ownNotifications lets a signed-in user at their own notifications only; guests go on
+// to the handler, which asks them to sign in.
+func (s *Server) ownNotifications(c *fiber.Ctx) error {
+	uid := userID(c)
+	if uid == 0 {
+		return c.Next()
+	}
+	if !s.Policy.Allowed(uid, "user:"+strconv.FormatInt(uid, 10), "notifications", "read_own") {
+		return fault.Forbidden("你不能查看通知 (you may not read notifications)")
+	}
+	return c.Next()
 }
 
 // rateLimit allows perMinute requests per key; 0 turns it off.

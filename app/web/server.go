@@ -17,6 +17,7 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/app/moderation"
 	"jiayuan/app/notify"
 	"jiayuan/realtime"
 	"jiayuan/search"
@@ -30,6 +31,8 @@ const MaxRequestBody = 1 << 20
 type Policy interface {
 	Allowed(userID int64, domain, object, action string) bool
 	RolesOf(userID int64) []string
+	// Decisions counts the questions answered, for the route-coverage test.
+	Decisions() int64
 }
 
 // Deps are what the web layer calls.
@@ -40,7 +43,9 @@ type Deps struct {
 	Forum    *forum.Service
 	Notify   *notify.Service
 	Policy   Policy
-	Markup   *markup.Renderer
+	// Moderation serves reports, roles, branches, the word list and the audit log.
+	Moderation *moderation.Service
+	Markup     *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(ctx context.Context) error
 	// Events is the bus the server follows to keep its page cache fresh.

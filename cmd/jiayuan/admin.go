@@ -9,15 +9,22 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
+	"jiayuan/app/moderation"
 )
 
-// admin manages accounts from the command line, on the same store the server uses:
-//
-//	jiayuan admin create-user USERNAME PASSWORD [DISPLAY NAME]
-//	jiayuan admin grant USERNAME ROLE [--board SLUG]
+const adminUsage = `usage:
+  jiayuan admin create-user USERNAME PASSWORD [DISPLAY NAME]
+  jiayuan admin grant USERNAME ROLE [--board SLUG | --branch NAME]
+  jiayuan admin revoke USERNAME ROLE [--board SLUG | --branch NAME]
+  jiayuan admin create-branch NAME [DESCRIPTION]
+plus the serve flags naming the store (--data, --mongodb-uri). Roles: activist, mentor,
+member, secretary, moderator, admin. A running server picks up role changes within seconds.`
+
+// admin manages accounts, roles and branches from the command line, on the same store
+// the server uses. Its changes are recorded in the audit log as made from the console.
 func admin(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: jiayuan admin create-user USERNAME PASSWORD [DISPLAY] | grant USERNAME ROLE [--board SLUG] [serve flags such as --data]")
+		return errors.New(adminUsage)
 	}
 	verb, rest := args[0], args[1:]
 	var pos []string
@@ -25,11 +32,12 @@ func admin(ctx context.Context, args []string) error {
 		pos, rest = append(pos, rest[0]), rest[1:]
 	}
 	fs := flag.NewFlagSet("admin", flag.ContinueOnError)
-	board := fs.String("board", "", "board slug the role holds in (default: site-wide)")
+	board := fs.String("board", "", "board slug the role holds in")
+	branch := fs.String("branch", "", "branch name the role holds in")
 	var cfgArgs []string
 	// Everything else is a serve flag (--data, --mongodb-uri) naming the store.
 	for i := 0; i < len(rest); i++ {
-		if rest[i] == "--board" && i+1 < len(rest) {
+		if (rest[i] == "--board" || rest[i] == "--branch") && i+1 < len(rest) {
 			if err := fs.Parse(rest[i : i+2]); err != nil {
 				return err
 			}
@@ -46,7 +54,10 @@ func admin(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer n.store.Close()
+	defer n.close()
+	change := func() moderation.RoleChange {
+		return moderation.RoleChange{Username: pos[0], Role: pos[1], Board: *board, Branch: *branch}
+	}
 	switch {
 	case verb == "create-user" && (len(pos) == 2 || len(pos) == 3):
 		in := accounts.RegisterInput{Username: pos[0], Password: pos[1]}
@@ -60,22 +71,29 @@ func admin(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stdout, "created user %s (id %d)\n", u.Username, u.ID)
 		return nil
 	case verb == "grant" && len(pos) == 2:
-		u, err := n.store.UserByUsername(ctx, pos[0])
+		a, err := n.mod.GrantFromConsole(ctx, change())
 		if err != nil {
-			return fmt.Errorf("user %q: %w", pos[0], err)
-		}
-		domain := "*"
-		if *board != "" {
-			if _, err := n.store.BoardBySlug(ctx, *board); err != nil {
-				return fmt.Errorf("board %q: %w", *board, err)
-			}
-			domain = "board:" + *board
-		}
-		if err := n.policy.Grant(ctx, u.ID, pos[1], domain); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stdout, "granted %s to %s in %s\n", pos[1], u.Username, domain)
+		fmt.Fprintf(os.Stdout, "granted %s to %s in %s\n", a.Role, pos[0], a.Domain)
+		return nil
+	case verb == "revoke" && len(pos) == 2:
+		if err := n.mod.RevokeFromConsole(ctx, change()); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stdout, "revoked %s from %s\n", pos[1], pos[0])
+		return nil
+	case verb == "create-branch" && (len(pos) == 1 || len(pos) == 2):
+		desc := ""
+		if len(pos) == 2 {
+			desc = pos[1]
+		}
+		b, err := n.mod.CreateBranchFromConsole(ctx, pos[0], desc)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stdout, "created branch %s\n", b.Name)
 		return nil
 	}
-	return fmt.Errorf("unknown admin command %q or wrong arguments", verb)
+	return fmt.Errorf("unknown admin command %q or wrong arguments\n%s", verb, adminUsage)
 }

@@ -14,8 +14,10 @@ import (
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
+	"jiayuan/app/moderation"
 	"jiayuan/app/mongostore"
 	"jiayuan/app/notify"
+	"jiayuan/app/records"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
@@ -29,6 +31,7 @@ type store interface {
 	forum.Store
 	notify.Store
 	policy.Store
+	records.Store
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -45,6 +48,7 @@ type node struct {
 	hub      *realtime.Hub
 	feeder   *realtime.Feeder
 	notify   *notify.Service
+	mod      *moderation.Service
 	bridge   *realtime.Bridge // nil without NATS
 	search   *search.Service
 }
@@ -95,6 +99,14 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		st.Close()
 		return nil, err
 	}
+	n.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: n.policy, Forum: n.forum, Bus: n.bus, Notifier: n.notify,
+		HashPassword: n.accounts.HashPassword, Fold: fold.Rune, Log: log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	n.bus.Subscribe(n.mod.Handle)
+	n.accounts.SetNameCheck(n.mod.CheckName)
 	if n.search, err = search.NewService(cfg.SearchDir, fold, st, log); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("search index: %w", err)
@@ -114,7 +126,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		log.Info("linked to other nodes", "nats", cfg.NATSURL, "node", node)
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Notify: n.notify, Search: n.search, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
+		Notify: n.notify, Moderation: n.mod, Search: n.search, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
 		Live: realtime.NewServer(n.hub, backend, log)})
 	if err != nil {
 		n.close()
@@ -128,6 +140,7 @@ func (n *node) start(ctx context.Context) {
 	go n.feeder.Run(ctx)
 	go n.notify.Run(ctx)
 	go n.search.Run(ctx)
+	go n.mod.FollowStore(ctx, 10*time.Second)
 }
 
 func newLogger(level string) *slog.Logger {

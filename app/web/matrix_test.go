@@ -1,0 +1,179 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestAuthorizationMatrix checks every role, in its own domain and in another, against
+// every action, through the real HTTP API: each cell gets fresh data, does the action
+// once, and expects a success or a refusal (401 for guests, 403 otherwise).
+func TestAuthorizationMatrix(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	e.branch("一支部")
+	e.branch("二支部")
+	// A board only the first branch reads and writes: "branch-only content".
+	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "branch1", "name": "一支部园地",
+		"read_access": "branch:一支部", "post_access": "branch:一支部"}); r.Status != 201 {
+		t.Fatalf("create branch board: %d %s", r.Status, r.Body)
+	}
+	author := e.direct("author")
+	e.grant("author", "member", "", "一支部") // so they can write in every board used here
+
+	type actor struct {
+		name   string
+		c      *client
+		board  string // where the actor acts: their own domain, or another
+		moveTo string
+	}
+	mk := func(name, role, board, branch string) *client {
+		c := e.direct(name)
+		if role != "" {
+			e.grant(name, role, board, branch)
+		}
+		return c
+	}
+	modOwn := mk("modown", "moderator", "yanglian", "")
+	e.grant("modown", "moderator", "shanxing", "")
+	modOther := mk("modother", "moderator", "yanglian", "")
+	e.grant("modother", "moderator", "shanxing", "")
+	actors := []actor{
+		{"guest", e.guest(), "xinyu", "leyou"},
+		{"employee", mk("emp", "", "", ""), "xinyu", "leyou"},
+		{"activist", mk("act", "activist", "", ""), "xinyu", "leyou"},
+		{"mentor", mk("men", "mentor", "", ""), "xinyu", "leyou"},
+		{"member (own branch)", mk("mem1", "member", "", "一支部"), "branch1", "xinyu"},
+		{"member (other branch)", mk("mem2", "member", "", "二支部"), "branch1", "xinyu"},
+		{"secretary (own branch)", mk("sec1", "secretary", "", "一支部"), "branch1", "xinyu"},
+		{"secretary (other branch)", mk("sec2", "secretary", "", "二支部"), "branch1", "xinyu"},
+		{"moderator (own board)", modOwn, "yanglian", "shanxing"},
+		{"moderator (other board)", modOther, "xinyu", "shanxing"},
+		{"admin", admin, "xinyu", "leyou"},
+	}
+
+	type fixture struct {
+		thread, post, other, reply2 int64 // a thread by author, its first post, a second thread, a reply
+		report                      int64
+	}
+	setup := func(board string) fixture {
+		var f fixture
+		f.thread, f.post = author.thread(board, "主题", "作者的正文")
+		f.other, _ = author.thread(board, "另一个主题", "另一个正文")
+		f.reply2 = int64(author.reply(f.thread, "一条回复", 0)["id"].(float64))
+		return f
+	}
+	reporter := e.direct("reporter")
+	e.grant("reporter", "member", "", "一支部")
+
+	// Each action returns the response of doing it once as c on fresh data in board.
+	type action struct {
+		name string
+		do   func(a actor, f fixture) resp
+	}
+	actions := []action{
+		{"read", func(a actor, f fixture) resp { return a.c.do("GET", fmt.Sprintf("/api/v1/threads/%d", f.thread), nil) }},
+		{"post", func(a actor, f fixture) resp {
+			return a.c.do("POST", "/api/v1/boards/"+a.board+"/threads", map[string]string{"title": "新主题", "body": "正文"})
+		}},
+		{"reply", func(a actor, f fixture) resp {
+			return a.c.do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", f.thread), map[string]string{"body": "回复"})
+		}},
+		{"edit own", func(a actor, f fixture) resp {
+			own := f.post
+			if a.c.cookie != "" || a.c.bearer != "" {
+				r := a.c.do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", f.thread), map[string]string{"body": "我的回复"})
+				if r.Status != 201 {
+					return r // cannot even reply: then editing their own post is moot, and refused
+				}
+				own = int64(r.json(t)["post"].(map[string]any)["id"].(float64))
+			}
+			return a.c.do("PATCH", fmt.Sprintf("/api/v1/posts/%d", own), map[string]string{"body": "改过了"})
+		}},
+		{"edit other", func(a actor, f fixture) resp {
+			return a.c.do("PATCH", fmt.Sprintf("/api/v1/posts/%d", f.reply2), map[string]string{"body": "版主改的"})
+		}},
+		{"hide", func(a actor, f fixture) resp { return a.c.do("DELETE", fmt.Sprintf("/api/v1/posts/%d", f.reply2), nil) }},
+		{"restore", func(a actor, f fixture) resp {
+			if r := author.do("DELETE", fmt.Sprintf("/api/v1/posts/%d", f.reply2), nil); r.Status != 204 {
+				t.Fatalf("author delete: %d", r.Status)
+			}
+			return a.c.do("POST", fmt.Sprintf("/api/v1/posts/%d/restore", f.reply2), nil)
+		}},
+		{"pin", func(a actor, f fixture) resp {
+			return a.c.do("PATCH", fmt.Sprintf("/api/v1/threads/%d", f.thread), map[string]bool{"pinned": true})
+		}},
+		{"lock", func(a actor, f fixture) resp {
+			return a.c.do("PATCH", fmt.Sprintf("/api/v1/threads/%d", f.thread), map[string]bool{"locked": true})
+		}},
+		{"move", func(a actor, f fixture) resp {
+			return a.c.do("PATCH", fmt.Sprintf("/api/v1/threads/%d", f.thread), map[string]string{"board": a.moveTo})
+		}},
+		{"merge", func(a actor, f fixture) resp {
+			return a.c.do("POST", fmt.Sprintf("/api/v1/threads/%d/merge", f.other), map[string]int64{"into": f.thread})
+		}},
+		{"split", func(a actor, f fixture) resp {
+			return a.c.do("POST", fmt.Sprintf("/api/v1/threads/%d/split", f.thread), map[string]any{"post_ids": []int64{f.reply2}, "title": "分出的主题"})
+		}},
+		{"report", func(a actor, f fixture) resp {
+			return a.c.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", f.reply2), map[string]string{"reason": "广告"})
+		}},
+		{"resolve", func(a actor, f fixture) resp {
+			r := reporter.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", f.reply2), map[string]string{"reason": "广告"})
+			if r.Status != 201 {
+				t.Fatalf("report: %d %s", r.Status, r.Body)
+			}
+			id := int64(r.json(t)["report"].(map[string]any)["id"].(float64))
+			return a.c.do("POST", fmt.Sprintf("/api/v1/reports/%d/resolve", id), map[string]string{"outcome": "dismissed", "note": "无问题"})
+		}},
+		{"grant roles", func(a actor, f fixture) resp {
+			return a.c.do("POST", "/api/v1/admin/roles", map[string]string{"username": "reporter", "role": "mentor"})
+		}},
+		{"manage boards", func(a actor, f fixture) resp {
+			return a.c.do("PATCH", "/api/v1/admin/boards/"+a.board, map[string]string{"description": "新的描述"})
+		}},
+		{"read audit", func(a actor, f fixture) resp { return a.c.do("GET", "/api/v1/admin/audit", nil) }},
+		{"read branch-only content", func(a actor, f fixture) resp { return a.c.do("GET", "/api/v1/boards/branch1/threads", nil) }},
+	}
+
+	// The expected matrix: one letter per action in the order above, Y allowed, n refused.
+	//                                 r p r e e h r p l m m s r r g m a b
+	//                                 e o e o o i e i o o e p e e r a u r
+	expect := map[string]string{
+		"guest":                    "Y n n n n n n n n n n n n n n n n n",
+		"employee":                 "Y Y Y Y n n n n n n n n Y n n n n n",
+		"activist":                 "Y Y Y Y n n n n n n n n Y n n n n n",
+		"mentor":                   "Y Y Y Y n n n n n n n n Y n n n n n",
+		"member (own branch)":      "Y Y Y Y n n n n n n n n Y n n n n Y",
+		"member (other branch)":    "n n n n n n n n n n n n n n n n n n",
+		"secretary (own branch)":   "Y Y Y Y n n n n n n n n Y n n n n Y",
+		"secretary (other branch)": "n n n n n n n n n n n n n n n n n n",
+		"moderator (own board)":    "Y Y Y Y Y Y Y Y Y Y Y Y Y Y n n n n",
+		"moderator (other board)":  "Y Y Y Y n n n n n n n n Y n n n n n",
+		"admin":                    "Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y Y",
+	}
+	for _, a := range actors {
+		want := strings.Fields(expect[a.name])
+		if len(want) != len(actions) {
+			t.Fatalf("%s: %d expectations for %d actions", a.name, len(want), len(actions))
+		}
+		for i, act := range actions {
+			t.Run(a.name+"/"+act.name, func(t *testing.T) {
+				f := setup(a.board)
+				r := act.do(a, f)
+				allowed := r.Status >= 200 && r.Status < 300
+				switch {
+				case want[i] == "Y" && !allowed:
+					t.Errorf("%s may %s, but got %d %s", a.name, act.name, r.Status, r.Body)
+				case want[i] == "n" && allowed:
+					t.Errorf("%s may not %s, but got %d %s", a.name, act.name, r.Status, r.Body)
+				case want[i] == "n" && r.Status != 401 && r.Status != 403 && r.Status != 404:
+					t.Errorf("%s %s: refused with %d, want 401, 403 or 404: %s", a.name, act.name, r.Status, r.Body)
+				case want[i] == "n" && a.name == "guest" && act.name != "read audit" && r.Status != 401 && r.Status != 404:
+					t.Errorf("a guest is asked to sign in (401), got %d", r.Status)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+	"jiayuan/app/moderation"
+	"jiayuan/app/words"
+	"jiayuan/policy"
+)
+
+// adminPage is what every admin page gets: its section, a one-off message (a reset
+// password, say) and the section's data.
+type adminPage struct {
+	Section string
+	Notice  string
+	Error   string
+	Data    any
+}
+
+func (s *Server) adminRender(c *fiber.Ctx, status int, section string, data any, notice, errMsg string) error {
+	T := s.pages.catalogs[lang(c)]
+	return s.render(c, status, "admin", T["admin"]+" · "+T["admin_"+section], adminPage{Section: section, Notice: notice, Error: errMsg, Data: data})
+}
+
+// adminDone sends the browser back to a section, or shows the error on it.
+func (s *Server) adminDone(c *fiber.Ctx, section string, err error) error {
+	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
+		return s.showAdmin(c, section, statusFor(err), "", fe.Message)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect("/admin/"+section, fiber.StatusSeeOther)
+}
+
+func (s *Server) pageAdmin(c *fiber.Ctx) error {
+	section := c.Params("section", "users")
+	return s.showAdmin(c, section, fiber.StatusOK, "", "")
+}
+
+func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, errMsg string) error {
+	ctx, uid := c.UserContext(), userID(c)
+	var data any
+	var err error
+	switch section {
+	case "users":
+		after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
+		var us []*moderation.UserInfo
+		us, err = s.Moderation.Users(ctx, uid, c.Query("q"), after, 50)
+		data = fiber.Map{"Users": us, "Q": c.Query("q"), "Roles": policy.Roles}
+	case "boards":
+		if err = s.adminAllowed(uid, "boards"); err == nil {
+			data, err = s.boardsList(c)
+		}
+	case "branches":
+		data, err = s.Moderation.Branches(ctx, uid)
+	case "words":
+		var wl *moderation.WordList
+		wl, err = s.Moderation.Words(ctx, uid)
+		if err == nil {
+			var b strings.Builder
+			for _, r := range wl.Rules {
+				fmt.Fprintf(&b, "%s %s\n", r.Pattern, r.Action)
+			}
+			text := b.String()
+			if t := c.FormValue("rules"); errMsg != "" && t != "" {
+				text = strings.Clone(t)
+			}
+			data = fiber.Map{"Text": text, "Count": len(wl.Rules)}
+		}
+	case "audit":
+		before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
+		var es []*moderation.Entry
+		es, err = s.Moderation.AuditLog(ctx, uid, c.Query("action"), before, 100)
+		if err == nil {
+			ids := make([]int64, len(es))
+			for i, e := range es {
+				ids[i] = e.ActorID
+			}
+			users, uerr := s.Accounts.Users(ctx, ids)
+			next := ""
+			if len(es) == 100 {
+				next = fmt.Sprintf("/admin/audit?before=%d&action=%s", es[99].ID, url.QueryEscape(c.Query("action")))
+			}
+			data, err = fiber.Map{"Entries": es, "Users": users, "Next": next, "Action": c.Query("action")}, uerr
+		}
+	default:
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return s.adminRender(c, status, section, data, notice, errMsg)
+}
+
+func (s *Server) adminAllowed(uid int64, object string) error {
+	if s.Policy.Allowed(uid, "*", object, "manage") {
+		return nil
+	}
+	if uid == 0 {
+		return fault.Unauthorized("请先登录 (please sign in first)")
+	}
+	return fault.Forbidden("只有管理员可以这样做 (only admins may do this)")
+}
+
+// formAdminUser grants or revokes a role, bans or unbans, or resets a password.
+func (s *Server) formAdminUser(c *fiber.Ctx) error {
+	ctx, uid := c.UserContext(), userID(c)
+	username := strings.Clone(c.Params("username"))
+	change := moderation.RoleChange{Username: username, Role: c.FormValue("role")}
+	if scope := strings.TrimSpace(c.FormValue("scope")); scope != "" {
+		kind, name, _ := strings.Cut(scope, ":")
+		switch kind {
+		case "board":
+			change.Board = name
+		case "branch":
+			change.Branch = name
+		default:
+			return s.adminDone(c, "users", fault.Invalid("scope", "范围须写成 board:<slug> 或 branch:<支部名> (scope is board:<slug> or branch:<name>)"))
+		}
+	}
+	var err error
+	switch c.FormValue("op") {
+	case "grant":
+		_, err = s.Moderation.Grant(ctx, uid, change)
+	case "revoke":
+		err = s.Moderation.Revoke(ctx, uid, change)
+	case "ban", "unban":
+		_, err = s.Moderation.SetBanned(ctx, uid, username, c.FormValue("op") == "ban")
+	case "password":
+		var pw string
+		if pw, err = s.Moderation.ResetPassword(ctx, uid, username); err == nil {
+			c.Set(fiber.HeaderCacheControl, "no-store")
+			T := s.pages.catalogs[lang(c)]
+			return s.showAdmin(c, "users", fiber.StatusOK, fmt.Sprintf("%s %s: %s", T["new_password_for"], username, pw), "")
+		}
+	default:
+		err = fault.Invalid("op", "未知的操作 (unknown action)")
+	}
+	return s.adminDone(c, "users", err)
+}
+
+func formText(c *fiber.Ctx, name string) *string {
+	if !c.Request().PostArgs().Has(name) {
+		return nil
+	}
+	v := strings.Clone(c.FormValue(name))
+	return &v
+}
+
+// boardInputFromForm reads a board's fields from the admin form.
+func boardInputFromForm(c *fiber.Ctx) (forum.BoardInput, error) {
+	in := forum.BoardInput{Slug: strings.Clone(c.FormValue("slug")), Name: formText(c, "name"), NameHant: formText(c, "name_hant"),
+		NameEn: formText(c, "name_en"), Description: formText(c, "description"), DescriptionHant: formText(c, "description_hant"),
+		DescriptionEn: formText(c, "description_en"), ReadAccess: formText(c, "read_access"), PostAccess: formText(c, "post_access")}
+	if raw := c.FormValue("position"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return in, fault.Invalid("position", "位置须为数字 (position must be a number)")
+		}
+		in.Position = &n
+	}
+	if c.Request().PostArgs().Has("archived_set") {
+		archived := c.FormValue("archived") == "1"
+		in.Archived = &archived
+	}
+	return in, nil
+}
+
+func (s *Server) formAdminBoards(c *fiber.Ctx) error {
+	in, err := boardInputFromForm(c)
+	if err == nil {
+		_, err = s.Forum.CreateBoard(c.UserContext(), userID(c), in)
+	}
+	return s.adminDone(c, "boards", err)
+}
+
+func (s *Server) formAdminBoard(c *fiber.Ctx) error {
+	in, err := boardInputFromForm(c)
+	if err == nil {
+		_, err = s.Forum.UpdateBoard(c.UserContext(), userID(c), c.Params("slug"), in)
+	}
+	return s.adminDone(c, "boards", err)
+}
+
+func (s *Server) formAdminBranches(c *fiber.Ctx) error {
+	_, err := s.Moderation.CreateBranch(c.UserContext(), userID(c), strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("description")))
+	return s.adminDone(c, "branches", err)
+}
+
+// formAdminWords saves the word list: one rule a line, "pattern action", the action
+// block, hold or replace (block when left out).
+func (s *Server) formAdminWords(c *fiber.Ctx) error {
+	var rules []words.Rule
+	for i, line := range strings.Split(strings.ReplaceAll(c.FormValue("rules"), "\r\n", "\n"), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		pattern, action := line, string(words.Block)
+		if j := strings.LastIndexAny(line, " \t"); j > 0 {
+			if a, err := words.ParseAction(strings.TrimSpace(line[j:])); err == nil {
+				pattern, action = strings.TrimSpace(line[:j]), string(a)
+			}
+		}
+		if len(rules) >= moderation.MaxWords {
+			return s.adminDone(c, "words", fault.Invalid("rules", "第 %d 行：词表最多 %d 条 (line %d: at most %d rules)", i+1, moderation.MaxWords, i+1, moderation.MaxWords))
+		}
+		rules = append(rules, words.Rule{Pattern: strings.Clone(pattern), Action: words.Action(action)})
+	}
+	_, err := s.Moderation.SetWords(c.UserContext(), userID(c), rules)
+	return s.adminDone(c, "words", err)
+}
