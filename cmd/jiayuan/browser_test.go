@@ -40,6 +40,14 @@ func startInProcess(t *testing.T) string {
 // startNode runs a node with the given serve flags on a random local port.
 func startNode(t *testing.T, args ...string) string {
 	t.Helper()
+	base, _ := startNodeWith(t, args...)
+	return base
+}
+
+// startNodeWith is startNode that also hands back the node, for tests that set up data
+// through its services.
+func startNodeWith(t *testing.T, args ...string) (string, *node) {
+	t.Helper()
 	cfg, err := config.Load(append([]string{"--login-rate", "0", "--post-rate", "0"}, args...))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +64,7 @@ func startNode(t *testing.T, args ...string) string {
 	n.start(t.Context())
 	go n.web.Serve(ln)
 	t.Cleanup(func() { n.web.Shutdown(time.Second); n.close() })
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), n
 }
 
 func newBrowser(t *testing.T, exe string) context.Context {
