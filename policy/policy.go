@@ -53,10 +53,12 @@ type Enforcer struct {
 	mu    sync.RWMutex // guards e against reloads; Casbin's own enforcer is not
 	e     *casbin.Enforcer
 	// Casbin evaluates every policy line for each question (about 90 µs here). Its
-	// answer for user:<id> depends only on the roles that user holds, so answers are
-	// kept per role signature: the thousands of users without a stored role share one
-	// set of answers. Both are replaced together on every reload.
-	sigs    map[int64]string
+	// answer for user:<id> in a domain depends only on the roles the user holds in
+	// that domain or site-wide (the matcher's two g() terms), so answers are kept per
+	// such role signature: every user without a role there shares one set of answers,
+	// and a moderator of one board asking about another is an employee there. All is
+	// replaced together on every reload.
+	grants  map[int64][]string // "role@domain" by user, sorted; "#" for a user named by a rule
 	answers *sync.Map
 	cached  atomic.Int64
 	// decisions counts every question asked, so a test can prove a route asked one.
@@ -84,13 +86,13 @@ func (en *Enforcer) Reload(ctx context.Context) error {
 		return fmt.Errorf("policy: %w", err)
 	}
 	e.EnableAutoSave(false)
-	sigs := map[int64]string{}
+	grants := map[int64][]string{}
 	rules, _ := e.GetGroupingPolicy()
 	slices.SortFunc(rules, func(a, b []string) int { return slices.Compare(a, b) })
 	for _, g := range rules {
 		if id, ok := strings.CutPrefix(g[0], "user:"); ok {
 			n, _ := strconv.ParseInt(id, 10, 64)
-			sigs[n] += g[1] + "@" + g[2] + ";"
+			grants[n] = append(grants[n], g[1]+"@"+g[2])
 		}
 	}
 	// A rule naming one user makes that user's answers their own.
@@ -98,11 +100,11 @@ func (en *Enforcer) Reload(ctx context.Context) error {
 	for _, p := range named {
 		if id, ok := strings.CutPrefix(p[0], "user:"); ok {
 			n, _ := strconv.ParseInt(id, 10, 64)
-			sigs[n] += "#" + id
+			grants[n] = append(grants[n], "#"+id)
 		}
 	}
 	en.mu.Lock()
-	en.e, en.sigs, en.answers = e, sigs, &sync.Map{}
+	en.e, en.grants, en.answers = e, grants, &sync.Map{}
 	en.cached.Store(0)
 	en.mu.Unlock()
 	return nil
@@ -127,11 +129,26 @@ func (en *Enforcer) Allowed(userID int64, domain, object, action string) bool {
 	en.decisions.Add(1)
 	en.mu.RLock()
 	defer en.mu.RUnlock()
-	sig := "guest"
-	if userID != 0 {
-		sig = "user;" + en.sigs[userID]
+	var b strings.Builder
+	if userID == 0 {
+		b.WriteString("guest")
+	} else {
+		b.WriteString("user;")
+		for _, g := range en.grants[userID] {
+			role, dom, _ := strings.Cut(g, "@")
+			if dom == "*" || dom == domain || role[0] == '#' {
+				b.WriteString(g)
+				b.WriteByte(';')
+			}
+		}
 	}
-	key := sig + "\x00" + domain + "\x00" + object + "\x00" + action
+	b.WriteByte(0)
+	b.WriteString(domain)
+	b.WriteByte(0)
+	b.WriteString(object)
+	b.WriteByte(0)
+	b.WriteString(action)
+	key := b.String()
 	if v, ok := en.answers.Load(key); ok {
 		return v.(bool)
 	}

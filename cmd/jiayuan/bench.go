@@ -42,8 +42,12 @@ func bench(ctx context.Context, args []string) error {
 	wsRate := fs.Float64("ws-rate", 1000, "replies per second in the mixed scenario")
 	wsFor := fs.Duration("ws-for", 5*time.Second, "how long the mixed scenario posts")
 	searchOnly := fs.Bool("search", false, "measure search instead: reindex the seeded posts, then query them (use with --posts 1000000)")
+	modOnly := fs.Bool("moderation", false, "measure the policy decision and the sensitive-word check instead (no seeding)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *modOnly {
+		return benchModeration(ctx, os.Stdout, 200000)
 	}
 	if *dataDir == "" {
 		d, err := os.MkdirTemp("", "jiayuan-bench-")
