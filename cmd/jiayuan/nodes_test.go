@@ -24,7 +24,7 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal("nats server did not start")
 	}
 	data := t.TempDir()
-	a := startNode(t, "--data", data, "--search-dir", t.TempDir(), "--nats-url", ns.ClientURL())
+	a, na := startNodeWith(t, "--data", data, "--search-dir", t.TempDir(), "--nats-url", ns.ClientURL())
 	b := startNode(t, "--data", data, "--search-dir", t.TempDir(), "--nats-url", ns.ClientURL())
 
 	writer := newAPIClient(t, a)
@@ -68,4 +68,47 @@ func TestTwoNodes(t *testing.T) {
 	if st, m := reader.call("GET", fmt.Sprintf("/api/v1/threads/%d", tid), ""); st != 200 || len(m["posts"].([]any)) != 2 {
 		t.Fatalf("B still serves the thread without the reply (stale cache): %v", m)
 	}
+
+	// A role granted on A holds on B at once (through the bus, not B's periodic check of
+	// the store, which is 10 s away), and so does a board's new access level.
+	if _, _, err := na.accounts.EnsureAdmin(t.Context(), "admin-password"); err != nil {
+		t.Fatal(err)
+	}
+	admin := newAPIClient(t, a)
+	if st, m := admin.call("POST", "/api/v1/auth/login", `{"username":"admin","password":"admin-password"}`); st != 200 {
+		t.Fatalf("admin login: %d %v", st, m)
+	} else {
+		admin.csrf = m["csrf_token"].(string)
+	}
+	mod := newAPIClient(t, b)
+	mod.signUp("nodebmod")
+	pin := func() int {
+		st, _ := mod.call("PATCH", fmt.Sprintf("/api/v1/threads/%d", tid), `{"pinned":true}`)
+		return st
+	}
+	if st := pin(); st != 403 {
+		t.Fatalf("pin before the grant: %d", st)
+	}
+	if st, m := admin.call("POST", "/api/v1/admin/roles", `{"username":"nodebmod","role":"moderator","board":"shanxing"}`); st != 201 {
+		t.Fatalf("grant on A: %d %v", st, m)
+	}
+	eventually(t, 3*time.Second, "the grant made on A to hold on B", func() bool { return pin() == 200 })
+	if st, m := admin.call("PATCH", "/api/v1/admin/boards/shanxing", `{"read_access":"staff"}`); st != 200 {
+		t.Fatalf("restrict on A: %d %v", st, m)
+	}
+	guest := newAPIClient(t, b)
+	eventually(t, 3*time.Second, "B to refuse guests the restricted board", func() bool {
+		st, _ := guest.call("GET", "/api/v1/boards/shanxing/threads", "")
+		return st == 401
+	})
+}
+
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
 }
