@@ -9,6 +9,8 @@ import (
 
 	"github.com/fasthttp/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"jiayuan/app/moderation"
 )
 
 // TestTwoNodes: two servers share one database and an embedded NATS server. A reply
@@ -71,15 +73,10 @@ func TestTwoNodes(t *testing.T) {
 
 	// A role granted on A holds on B at once (through the bus, not B's periodic check of
 	// the store, which is 10 s away), and so does a board's new access level.
-	if _, _, err := na.accounts.EnsureAdmin(t.Context(), "admin-password"); err != nil {
+	if _, err := na.mod.GrantFromConsole(t.Context(), moderation.RoleChange{Username: "nodea", Role: "admin"}); err != nil {
 		t.Fatal(err)
 	}
-	admin := newAPIClient(t, a)
-	if st, m := admin.call("POST", "/api/v1/auth/login", `{"username":"admin","password":"admin-password"}`); st != 200 {
-		t.Fatalf("admin login: %d %v", st, m)
-	} else {
-		admin.csrf = m["csrf_token"].(string)
-	}
+	admin := writer
 	mod := newAPIClient(t, b)
 	mod.signUp("nodebmod")
 	pin := func() int {
