@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -87,9 +88,18 @@ type literal struct {
 type Matcher struct {
 	rules    []Rule
 	fold     func(rune) rune
+	bmp      []rune // fold of every Basic Multilingual Plane character, -1 for a filler
 	ac       *ahocorasick.Automaton
 	literals []literal
 }
+
+// buffers of normalize, reused between calls.
+type buffers struct {
+	norm   []byte
+	starts []int32
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(buffers) }}
 
 // Len is the number of rules.
 func (m *Matcher) Len() int {
@@ -148,6 +158,16 @@ func Compile(rules []Rule, fold func(rune) rune) (*Matcher, error) {
 		return nil, fmt.Errorf("词表无法编译 (the list cannot be compiled): %w", err)
 	}
 	m.ac = ac
+	// Fold the whole Basic Multilingual Plane once, so matching a character is an
+	// index into a table rather than a call through the fold function's map.
+	m.bmp = make([]rune, 0x10000)
+	for r := range rune(0x10000) {
+		if isFiller(r) || r >= 0xD800 && r < 0xE000 {
+			m.bmp[r] = -1
+		} else {
+			m.bmp[r] = fold(r)
+		}
+	}
 	return m, nil
 }
 
@@ -214,17 +234,23 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 }
 
 // normalize folds text and drops fillers, remembering where each kept character was.
-// Invalid UTF-8 bytes are kept as U+FFFD, one byte each, so offsets stay exact.
-func (m *Matcher) normalize(text string) (norm []byte, starts []int32) {
-	norm = make([]byte, 0, len(text)+8)
-	starts = make([]int32, 0, len(text)+8)
+// Invalid UTF-8 bytes are fillers, one byte each, so offsets stay exact.
+func (m *Matcher) normalize(text string, b *buffers) (norm []byte, starts []int32) {
+	norm, starts = b.norm[:0], b.starts[:0]
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
-		if !isFiller(r) {
-			f := m.fold(r)
+		var f rune
+		if r < 0x10000 {
+			f = m.bmp[r]
+		} else if isFiller(r) {
+			f = -1
+		} else {
+			f = m.fold(r)
+		}
+		if f >= 0 {
 			n := len(norm)
 			norm = utf8.AppendRune(norm, f)
 			for range len(norm) - n {
@@ -233,6 +259,7 @@ func (m *Matcher) normalize(text string) (norm []byte, starts []int32) {
 		}
 		i += size
 	}
+	b.norm, b.starts = norm, starts
 	return norm, starts
 }
 
@@ -241,7 +268,9 @@ func (m *Matcher) Find(text string) []Match {
 	if m == nil || m.ac == nil || text == "" {
 		return nil
 	}
-	norm, starts := m.normalize(text)
+	b := bufferPool.Get().(*buffers)
+	defer bufferPool.Put(b)
+	norm, starts := m.normalize(text, b)
 	if len(norm) == 0 {
 		return nil
 	}
