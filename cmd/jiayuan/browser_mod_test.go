@@ -112,7 +112,12 @@ func TestBrowserModeration(t *testing.T) {
 	}
 	waitJS(mod, t, `document.readyState === 'complete' && !document.querySelector('.report form.resolve')`, "the report to leave the queue")
 
-	// 3. On the thread: pin, lock, and hide the other advert, with the page's buttons.
+	// 3. On the thread: pin, lock, and hide the other advert, with the page's buttons,
+	// while the employee has the thread open and is about to reply.
+	if err := chromedp.Do(employee, chromedp.Navigate(threadURL), chromedp.WaitVisible(chromedp.CSS(`#compose textarea`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(employee, t, `window.jiayuanLive && window.jiayuanLive.state() === 'live'`, "the employee's page to go live")
 	if err := chromedp.Do(mod,
 		chromedp.Navigate(threadURL),
 		chromedp.WaitVisible(chromedp.CSS(`details.modtools`)),
@@ -139,6 +144,8 @@ func TestBrowserModeration(t *testing.T) {
 		t.Errorf("the heading does not say pinned and locked: %q", heading)
 	}
 	screenshot(mod, t, "thread-moderator-desktop.png", 1280, 900)
+	// The employee's open page followed: the heading says so and the reply form is gone.
+	waitJS(employee, t, `!document.querySelector('#compose form') && document.querySelector('#compose .notice') && /置顶/.test(document.querySelector('h1').textContent) && /锁定/.test(document.querySelector('h1').textContent) && !document.querySelector('a[data-reply]')`, "the lock to reach the open page")
 
 	// 4. The employee is told the outcome, sees both adverts gone and cannot reply.
 	if err := chromedp.Do(employee, chromedp.Navigate(base+"/notifications"), chromedp.WaitVisible(chromedp.CSS(`.notifications`))); err != nil {

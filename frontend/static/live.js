@@ -69,6 +69,9 @@ function handle(m) {
       break;
     }
     case 'post.updated': case 'post.deleted': updatePost(m.post); break;
+    case 'thread.updated':
+      if (thread && subs[0] && m.channel === subs[0].channel && m.thread) updateThread(m.thread);
+      break;
   }
 }
 
@@ -170,6 +173,31 @@ function updatePost(p) {
   if (body) body.innerHTML = p.html;
   const head = art.querySelector('.post-head');
   if (head && !head.querySelector('.edited')) head.querySelector('time')?.after(' ', el('span', { class: 'edited' }, `(${t('Edited')})`));
+}
+
+// A moderator pinned, locked, unlocked or renamed the thread: the heading follows, and a
+// lock closes the reply form at once (the server refuses replies to a locked thread
+// anyway; this spares the reader writing one). An unlock asks for a reload, since the
+// form was never sent to a page rendered locked.
+function updateThread(th) {
+  const h1 = document.querySelector('h1');
+  if (h1) {
+    const tags = [];
+    if (th.pinned) tags.push(el('span', { class: 'tag' }, t('Pinned')), ' ');
+    if (th.locked) tags.push(el('span', { class: 'tag' }, t('Locked')), ' ');
+    h1.replaceChildren(...tags, th.title);
+  }
+  const compose = document.getElementById('compose');
+  const was = thread.dataset.locked === 'true';
+  thread.dataset.locked = String(th.locked);
+  if (th.locked && !was) {
+    thread.querySelectorAll('a[data-reply]').forEach((a) => a.remove());
+    compose?.querySelector('form')?.replaceWith(el('p', { class: 'notice', role: 'status' }, t('LockedNotice')));
+  } else if (!th.locked && was && compose) {
+    const note = compose.querySelector('.notice');
+    const again = el('a', { href: `/t/${th.id}#compose` }, t('Unlocked'));
+    if (note) note.replaceChildren(again); else compose.append(el('p', { class: 'notice' }, again));
+  }
 }
 
 window.addEventListener('pagehide', () => { manualClose = true; ws?.close(); });
