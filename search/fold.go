@@ -18,6 +18,8 @@ import (
 // Folder maps each character to the one it is indexed and searched as.
 type Folder struct {
 	t2s map[rune]rune
+	bmp []rune // Rune of every Basic Multilingual Plane character, computed once
+	han []bool // IsCJK of every Basic Multilingual Plane character
 }
 
 // cjkRanges are the ideograph blocks whose Traditional forms are folded.
@@ -43,12 +45,25 @@ func NewFolder() (*Folder, error) {
 			}
 		}
 	}
+	// Indexing and matching fold every character they read: a table lookup for the
+	// characters almost all text is made of, instead of a case mapping and a map.
+	f.bmp, f.han = make([]rune, 0x10000), make([]bool, 0x10000)
+	for r := range rune(0x10000) {
+		f.bmp[r], f.han[r] = f.slowRune(r), unicode.Is(unicode.Han, r)
+	}
 	return f, nil
 }
 
 // Rune folds one character: full-width forms to half-width, upper to lower case,
 // Traditional to Simplified.
 func (f *Folder) Rune(r rune) rune {
+	if r >= 0 && r < 0x10000 && f.bmp != nil {
+		return f.bmp[r]
+	}
+	return f.slowRune(r)
+}
+
+func (f *Folder) slowRune(r rune) rune {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E:
 		r -= 0xFEE0
@@ -73,3 +88,11 @@ func (f *Folder) String(s string) string {
 
 // IsCJK tells the ideographs that are indexed character by character.
 func IsCJK(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+// isCJK is IsCJK through the folder's table.
+func (f *Folder) isCJK(r rune) bool {
+	if r >= 0 && r < 0x10000 && f.han != nil {
+		return f.han[r]
+	}
+	return IsCJK(r)
+}

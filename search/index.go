@@ -1,9 +1,12 @@
 package search
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -11,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Doc is what is indexed of a post: the text to search and the fields to filter on.
@@ -27,21 +31,19 @@ type Doc struct {
 
 // bleveDoc is the shape Bleve indexes.
 type bleveDoc struct {
-	TitleUni string    `json:"title_uni"`
-	TitleBi  string    `json:"title_bi"`
-	BodyUni  string    `json:"body_uni"`
-	BodyBi   string    `json:"body_bi"`
-	Board    string    `json:"board"`
-	Author   string    `json:"author"`
-	Created  time.Time `json:"created"`
-	Thread   string    `json:"thread"`
+	TitleBi string    `json:"title_bi"`
+	BodyBi  string    `json:"body_bi"`
+	Board   string    `json:"board"`
+	Author  string    `json:"author"`
+	Created time.Time `json:"created"`
+	At      string    `json:"at"`
 }
 
+// format is the version of the index's layout; an index of another version is rebuilt.
+const format = "6"
+
 // Analyzer names registered with Bleve.
-const (
-	analyzerUni = "jiayuan_uni"
-	analyzerBi  = "jiayuan_bi"
-)
+const analyzerBi = "jiayuan_bi"
 
 // Bleve resolves analyzers by name from a process-wide registry; they are registered
 // once, with the first Folder, since every Folder folds alike.
@@ -49,18 +51,16 @@ var registerOnce sync.Once
 
 func register(f *Folder) {
 	registerOnce.Do(func() {
-		for name, kind := range map[string]int{analyzerUni: Unigrams, analyzerBi: Bigrams} {
-			a := &analyzer{fold: f, kind: kind}
-			if err := registry.RegisterAnalyzer(name, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) { return a, nil }); err != nil {
-				panic(err) // only a second registration under the same name
-			}
+		a := &analyzer{fold: f, kind: Bigrams, noOffsets: true}
+		if err := registry.RegisterAnalyzer(analyzerBi, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) { return a, nil }); err != nil {
+			panic(err) // only a second registration under the same name
 		}
 	})
 }
 
-// newMapping indexes unigrams without positions (single characters and words are
-// looked up, never walked) and pairs with positions (phrases walk them); filters are
-// keywords, and the date has doc values for sorting.
+// newMapping indexes title and body as pairs, run-final characters and words, with
+// positions (phrases walk them); filters are keywords, and the date has doc values for
+// sorting.
 func newMapping() mapping.IndexMapping {
 	text := func(analyzer string, positions bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
@@ -70,16 +70,22 @@ func newMapping() mapping.IndexMapping {
 	kw := bleve.NewKeywordFieldMapping()
 	kw.Analyzer, kw.Store, kw.IncludeInAll, kw.DocValues = keyword.Name, false, false, false
 	date := bleve.NewDateTimeFieldMapping()
-	date.Store, date.IncludeInAll, date.DocValues = false, false, true
+	date.Store, date.IncludeInAll, date.DocValues = false, false, false
+	// Sorting reads a hit's doc value, decoding the block of values it sits in: the
+	// date's sixteen prefix-coded terms made that block sixteen times larger than
+	// this one fixed-width term, which sorts the same.
+	at := bleve.NewKeywordFieldMapping()
+	at.Analyzer, at.Store, at.IncludeInAll, at.DocValues = keyword.Name, false, false, true
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("title_uni", text(analyzerUni, false))
 	doc.AddFieldMappingsAt("title_bi", text(analyzerBi, true))
-	doc.AddFieldMappingsAt("body_uni", text(analyzerUni, false))
 	doc.AddFieldMappingsAt("body_bi", text(analyzerBi, true))
 	doc.AddFieldMappingsAt("board", kw)
 	doc.AddFieldMappingsAt("author", kw)
-	doc.AddFieldMappingsAt("thread", kw)
 	doc.AddFieldMappingsAt("created", date)
+	doc.AddFieldMappingsAt("at", at)
+	// No composite _all field: every query names its field, and building it for every
+	// post cost a tenth of indexing.
+	doc.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = keyword.Name
@@ -91,7 +97,16 @@ func newMapping() mapping.IndexMapping {
 type Index struct {
 	idx  bleve.Index
 	fold *Folder
+	// The oldest and newest creation times indexed (Unix nanoseconds), for reading
+	// the newest posts first (see Search); kept in the index beside the posts.
+	minAt, maxAt atomic.Int64
+	putMu        sync.Mutex // one Put at a time, so the span only grows
+
+	exactLimit uint64 // exactLimit, lowered by tests to read windows more often
 }
+
+// ErrFormat is the answer of Open for an index of an older layout.
+var ErrFormat = errors.New("search index of an older format")
 
 // Open opens the index at path, creating it if missing; an empty path is in memory.
 func Open(path string, fold *Folder) (*Index, error) {
@@ -113,22 +128,94 @@ func Open(path string, fold *Folder) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search index %s: %w", path, err)
 	}
-	return &Index{idx: idx, fold: fold}, nil
+	x := &Index{idx: idx, fold: fold, exactLimit: exactLimit}
+	v, err := idx.GetInternal([]byte("format"))
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("search index %s: %w", path, err)
+	}
+	if n, _ := idx.DocCount(); len(v) == 0 && n == 0 {
+		v = []byte(format)
+		if err := idx.SetInternal([]byte("format"), v); err != nil {
+			idx.Close()
+			return nil, err
+		}
+	}
+	if string(v) != format {
+		idx.Close()
+		return nil, fmt.Errorf("search index %s: %w", path, ErrFormat)
+	}
+	span, err := idx.GetInternal([]byte("span"))
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("search index %s: %w", path, err)
+	}
+	if a, b, ok := strings.Cut(string(span), ":"); ok {
+		lo, _ := strconv.ParseInt(a, 10, 64)
+		hi, _ := strconv.ParseInt(b, 10, 64)
+		x.minAt.Store(lo)
+		x.maxAt.Store(hi)
+	}
+	return x, nil
+}
+
+// reader is a snapshot of the index for looking up term counts.
+func (x *Index) reader() (index.IndexReader, error) {
+	adv, err := x.idx.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	return adv.Reader()
 }
 
 // Close closes the index.
 func (x *Index) Close() error { return x.idx.Close() }
 
-// Put indexes docs in one batch, replacing earlier versions of the same posts.
+// Put indexes docs, replacing earlier versions of the same posts. A large set is cut
+// in two batches built side by side (Bleve builds a batch's segment on the caller's
+// goroutine); Put returns when both are in.
 func (x *Index) Put(docs []Doc) error {
-	b := x.idx.NewBatch()
+	x.putMu.Lock()
+	defer x.putMu.Unlock()
+	lo, hi := x.minAt.Load(), x.maxAt.Load()
 	for _, d := range docs {
-		if err := b.Index(docID(d.PostID), bleveDoc{TitleUni: d.Title, TitleBi: d.Title, BodyUni: d.Body, BodyBi: d.Body,
-			Board: d.Board, Author: d.Author, Created: d.Created, Thread: strconv.FormatInt(d.ThreadID, 10)}); err != nil {
-			return err
+		at := d.Created.UnixNano()
+		if lo == 0 && hi == 0 {
+			lo, hi = at, at
 		}
+		lo, hi = min(lo, at), max(hi, at)
 	}
-	return x.idx.Batch(b)
+	parts := [][]Doc{docs}
+	if len(docs) >= 512 {
+		parts = [][]Doc{docs[:len(docs)/2], docs[len(docs)/2:]}
+	}
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, part := range parts {
+		wg.Go(func() {
+			b := x.idx.NewBatch()
+			for _, d := range part {
+				if err := b.Index(docID(d.PostID), bleveDoc{TitleBi: d.Title, BodyBi: d.Body,
+					Board: d.Board, Author: d.Author, Created: d.Created, At: sortKey(d.Created)}); err != nil {
+					errs[i] = err
+					return
+				}
+			}
+			if i == 0 {
+				// The span only grows: recording it before every post of it is in
+				// only widens what a search reads.
+				b.SetInternal([]byte("span"), []byte(fmt.Sprintf("%d:%d", lo, hi)))
+			}
+			errs[i] = x.idx.Batch(b)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	x.minAt.Store(lo)
+	x.maxAt.Store(hi)
+	return nil
 }
 
 // Delete removes posts from the index.
@@ -144,3 +231,6 @@ func (x *Index) Delete(ids ...int64) error {
 func (x *Index) Count() (uint64, error) { return x.idx.DocCount() }
 
 func docID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// sortKey is a time as text that sorts as the time does (dates after 1970).
+func sortKey(t time.Time) string { return fmt.Sprintf("%016x", uint64(max(t.UnixNano(), 0))) }

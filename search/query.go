@@ -1,8 +1,10 @@
 package search
 
 import (
+	"cmp"
+	"context"
 	"errors"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // MaxQueryRunes bounds a query's length.
@@ -120,28 +123,26 @@ func splitQuery(s string) []string {
 // textQuery matches posts whose title or body contain s: one character or word is a
 // term lookup, anything longer a phrase of character pairs and words placed at their
 // character positions, so it matches the string and nothing else.
-func (x *Index) textQuery(s string) query.Query {
+func (x *Index) textQuery(s string, c *counts) query.Query {
 	var either []query.Query
 	for _, field := range []string{"body", "title"} {
-		q := x.fieldQuery(s, field)
+		q := x.fieldQuery(s, field, c)
 		if q == nil {
 			return nil
-		}
-		if field == "title" {
-			if b, ok := q.(query.BoostableQuery); ok {
-				b.SetBoost(3) // a title match ranks above a body match
-			}
 		}
 		either = append(either, q)
 	}
 	return bleve.NewDisjunctionQuery(either...)
 }
 
-func (x *Index) fieldQuery(s, field string) query.Query {
+func (x *Index) fieldQuery(s, field string, c *counts) query.Query {
 	var parts []query.Query
-	// Characters with no CJK neighbour form no pair: they are looked up alone. Beside
-	// a word ("a党") that drops their adjacency, a rare query that may then also match
-	// posts with the two apart; recall is never lost.
+	field += "_bi"
+	// A character with no CJK neighbour in the query is looked up alone: every
+	// character of a post begins a pair or ends a run, so the terms it begins find
+	// every post containing it. Beside a word ("a党") that drops their adjacency, a
+	// rare query that may then also match posts with the two apart; recall is never
+	// lost.
 	uni := (&analyzer{fold: x.fold, kind: Unigrams}).Analyze([]byte(s))
 	cjkAt := map[int]bool{}
 	for _, t := range uni {
@@ -151,17 +152,24 @@ func (x *Index) fieldQuery(s, field string) query.Query {
 	}
 	for _, t := range uni {
 		if t.Type == analysis.Ideographic && !cjkAt[t.Position-1] && !cjkAt[t.Position+1] {
-			tq := bleve.NewTermQuery(string(t.Term))
-			tq.SetField(field + "_uni")
-			parts = append(parts, tq)
+			pq := bleve.NewPrefixQuery(string(t.Term))
+			pq.SetField(field)
+			parts = append(parts, pq)
 		}
 	}
-	toks := (&analyzer{fold: x.fold, kind: Bigrams}).Analyze([]byte(s))
+	// Pairs and words, at their positions; the run-final characters the analyzer
+	// also emits are not part of the phrase (in a post, the run may go on).
+	var toks []*analysis.Token
+	for _, t := range (&analyzer{fold: x.fold, kind: Bigrams}).Analyze([]byte(s)) {
+		if t.Type != analysis.Ideographic {
+			toks = append(toks, t)
+		}
+	}
 	switch len(toks) {
 	case 0:
 	case 1:
 		tq := bleve.NewTermQuery(string(toks[0].Term))
-		tq.SetField(field + "_bi")
+		tq.SetField(field)
 		parts = append(parts, tq)
 	default:
 		first := toks[0].Position
@@ -169,7 +177,10 @@ func (x *Index) fieldQuery(s, field string) query.Query {
 		for _, t := range toks {
 			terms[t.Position-first] = string(t.Term)
 		}
-		parts = append(parts, bleve.NewPhraseQuery(terms, field+"_bi"))
+		if c != nil {
+			c.thin(terms)
+		}
+		parts = append(parts, bleve.NewPhraseQuery(terms, field))
 	}
 	switch len(parts) {
 	case 0:
@@ -183,29 +194,188 @@ func (x *Index) fieldQuery(s, field string) query.Query {
 // Hit is one matching post.
 type Hit struct {
 	PostID int64
-	Score  float64
+	Title  bool // the thread's title matched every term
 }
 
 // Result is one page of hits.
 type Result struct {
 	Hits  []Hit
 	Total uint64
+	// Exact says whether Total was counted. A query matching a large share of the
+	// posts is answered from the newest posts only, and Total is then an estimate.
+	Exact bool
 }
 
+// exactLimit is how many posts a query may match, at most, and still be read in full:
+// the bound is the fewest posts any one of its pairs or words is in. Sorting reads
+// each hit's date, so a query that may match more is read newest first instead.
+const exactLimit = 256
+
 // Search runs q, returning up to size hits after skipping from (for paging).
+//
+// Hits come title matches first, then by date, newest first (or all by date with
+// sort:date). A query whose rarest pair is in at most exactLimit posts is read in
+// full. One that may match more is read over the newest posts first, a window of
+// time at a time, each twice as long as the one before, until the page is full: the
+// cost follows the page, not the number of matches, and Total is then an estimate
+// from the share of time read.
 func (x *Index) Search(q *Query, size, from int) (*Result, error) {
-	must := []query.Query{}
+	need := from + size
+	full, titles, bound, titleBound, err := x.compile(q)
+	if err != nil || full == nil {
+		return &Result{Exact: true}, err
+	}
+	res := &Result{Exact: true}
+	seen := map[int64]bool{}
+	if !q.ByDate {
+		ids, _, _, err := x.collect(titles, titleBound, need)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			seen[id] = true
+			res.Hits = append(res.Hits, Hit{PostID: id, Title: true})
+		}
+	}
+	ids, total, exact, err := x.collect(full, bound, need+len(seen))
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !seen[id] && len(res.Hits) < need {
+			seen[id] = true
+			res.Hits = append(res.Hits, Hit{PostID: id})
+		}
+	}
+	res.Total, res.Exact = max(total, uint64(len(res.Hits))), exact
+	if from >= len(res.Hits) {
+		res.Hits = nil
+	} else {
+		res.Hits = res.Hits[from:]
+	}
+	return res, nil
+}
+
+// collect returns the ids of the newest want posts matching q, newest first, with
+// how many match in all (counted, or estimated when exact is false). bound is an
+// upper bound on the matches.
+func (x *Index) collect(q query.Query, bound uint64, want int) (ids []int64, total uint64, exact bool, err error) {
+	oldest, newest := x.minAt.Load(), x.maxAt.Load()
+	span := newest - oldest
+	if bound <= x.exactLimit || span <= 0 {
+		ids, total, err := x.run(q, nil, want)
+		return ids, total, true, err
+	}
+	// The first window would hold twice the page were every post holding the rarest
+	// pair a hit and posts evenly spread in time; each next one is twice as long.
+	window := max(int64(float64(span)*2*float64(want)/float64(bound)), int64(time.Minute))
+	inclusive, exclusive := true, false
+	for end := newest; ; {
+		start := end - window
+		last := start <= oldest
+		var within *query.DateRangeQuery
+		if last {
+			within = bleve.NewDateRangeInclusiveQuery(time.Unix(0, oldest), time.Unix(0, end), &inclusive, &inclusive)
+		} else {
+			within = bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Unix(0, end), &exclusive, &inclusive)
+		}
+		within.SetField("created")
+		got, n, err := x.run(q, within, want-len(ids))
+		if err != nil {
+			return nil, 0, false, err
+		}
+		ids, total = append(ids, got...), total+n
+		if last {
+			return ids, total, true, nil
+		}
+		if len(ids) >= want {
+			// Scaled by the share of the posts read.
+			est, err := x.estimate(total, start)
+			return ids, est, false, err
+		}
+		// Grow the window by what the hits so far say is needed, at least twice and
+		// at most sixteen times: a phrase of common pairs is often much rarer than
+		// its rarest pair.
+		read := float64(newest - start)
+		grow := 16.0
+		if len(ids) > 0 {
+			grow = min(16, max(2, 1.5*float64(want-len(ids))*read/float64(len(ids))/float64(window)))
+		}
+		end, window = start, int64(float64(window)*grow)
+	}
+}
+
+// estimate scales the hits among the posts created after start to all posts.
+func (x *Index) estimate(hits uint64, start int64) (uint64, error) {
+	all, err := x.idx.DocCount()
+	if err != nil {
+		return 0, err
+	}
+	exclusive := false
+	within := bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Time{}, &exclusive, nil)
+	within.SetField("created")
+	req := bleve.NewSearchRequestOptions(within, 0, 0, false)
+	req.Score = "none"
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return 0, err
+	}
+	if res.Total == 0 {
+		return hits, nil
+	}
+	return uint64(float64(hits) * float64(all) / float64(res.Total)), nil
+}
+
+// run returns the ids of the first size posts matching q (and within, if set), newest
+// first, and how many match in all.
+func (x *Index) run(q, within query.Query, size int) ([]int64, uint64, error) {
+	if within != nil {
+		q = bleve.NewConjunctionQuery(q, within)
+	}
+	req := bleve.NewSearchRequestOptions(q, size, 0, false)
+	req.SortBy([]string{"-at"})
+	req.Score = "none"
+	res, err := x.idx.Search(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	ids := make([]int64, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		id, _ := strconv.ParseInt(h.ID, 10, 64)
+		ids = append(ids, id)
+	}
+	return ids, res.Total, nil
+}
+
+// compile builds the query over title and body, the query over titles alone, and the
+// fewest posts any single pair or character of the terms occurs in (an upper bound on
+// the matches). A term with nothing searchable in it matches nothing: full is nil.
+func (x *Index) compile(q *Query) (full, titles query.Query, bound, titleBound uint64, err error) {
+	var must, mustTitle, filters []query.Query
+	bound, titleBound = ^uint64(0), ^uint64(0)
+	r, err := x.reader()
+	if err != nil {
+		return nil, nil, 0, 0, err
+	}
+	defer r.Close()
+	c := &counts{x: x, r: r, m: map[string][2]uint64{}}
 	for _, t := range q.Terms {
-		tq := x.textQuery(t)
+		tq := x.textQuery(t, c)
 		if tq == nil {
-			return &Result{}, nil // nothing searchable in it: nothing matches
+			return nil, nil, 0, 0, nil
 		}
 		must = append(must, tq)
+		mustTitle = append(mustTitle, x.fieldQuery(t, "title", c))
+		n, nt, err := c.rarest(t)
+		if err != nil {
+			return nil, nil, 0, 0, err
+		}
+		bound, titleBound = min(bound, n), min(titleBound, nt)
 	}
 	if q.Board != "" {
 		tq := bleve.NewTermQuery(q.Board)
 		tq.SetField("board")
-		must = append(must, tq)
+		filters = append(filters, tq)
 	}
 	if len(q.Within) > 0 {
 		var boards []query.Query
@@ -214,48 +384,111 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 			tq.SetField("board")
 			boards = append(boards, tq)
 		}
-		must = append(must, bleve.NewDisjunctionQuery(boards...))
+		filters = append(filters, bleve.NewDisjunctionQuery(boards...))
 	}
 	if q.Author != "" {
 		tq := bleve.NewTermQuery(q.Author)
 		tq.SetField("author")
-		must = append(must, tq)
+		filters = append(filters, tq)
 	}
 	if !q.After.IsZero() || !q.Before.IsZero() {
 		dq := bleve.NewDateRangeQuery(q.After, q.Before)
 		dq.SetField("created")
-		must = append(must, dq)
+		filters = append(filters, dq)
 	}
-	bq := bleve.NewBooleanQuery()
-	bq.AddMust(must...)
+	var exclude []query.Query
 	for _, t := range q.Exclude {
-		if tq := x.textQuery(t); tq != nil {
-			bq.AddMustNot(tq)
+		if tq := x.textQuery(t, nil); tq != nil {
+			exclude = append(exclude, tq)
 		}
 	}
-	req := bleve.NewSearchRequestOptions(bq, size, from, false)
-	if q.ByDate {
-		req.SortBy([]string{"-created", "-_id"})
-	} else {
-		// By score alone: a second sort key makes Bleve read the doc values of every
-		// hit, four times the cost for common terms. Ties are broken newest first
-		// within the page below (post ids grow with time).
-		req.SortBy([]string{"-_score"})
+	build := func(must []query.Query) query.Query {
+		bq := bleve.NewBooleanQuery()
+		bq.AddMust(append(must, filters...)...)
+		bq.AddMustNot(exclude...)
+		return bq
 	}
-	res, err := x.idx.Search(req)
-	if err != nil {
-		return nil, err
+	return build(must), build(mustTitle), bound, titleBound, nil
+}
+
+// counts looks up, once per query, how many posts hold a term in titles and in
+// bodies.
+type counts struct {
+	x *Index
+	r index.IndexReader
+	m map[string][2]uint64
+}
+
+func (c *counts) of(term string) ([2]uint64, error) {
+	if n, ok := c.m[term]; ok {
+		return n, nil
 	}
-	out := &Result{Total: res.Total}
-	for _, h := range res.Hits {
-		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		out.Hits = append(out.Hits, Hit{PostID: id, Score: h.Score})
+	var n [2]uint64
+	for i, field := range []string{"title_bi", "body_bi"} {
+		tfr, err := c.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+		if err != nil {
+			return n, err
+		}
+		n[i] = tfr.Count()
+		_ = tfr.Close()
 	}
-	if !q.ByDate {
-		sort.SliceStable(out.Hits, func(i, j int) bool {
-			a, b := out.Hits[i], out.Hits[j]
-			return a.Score > b.Score || a.Score == b.Score && a.PostID > b.PostID
-		})
+	c.m[term] = n
+	return n, nil
+}
+
+// rarest returns how many posts hold the rarest pair or word of term in title or
+// body, and in titles; a term of one character has none to count, and is bounded by
+// every post.
+func (c *counts) rarest(term string) (uint64, uint64, error) {
+	best, bestTitle := ^uint64(0), ^uint64(0)
+	for _, tok := range (&analyzer{fold: c.x.fold, kind: Bigrams}).Analyze([]byte(term)) {
+		if tok.Type == analysis.Ideographic {
+			continue
+		}
+		n, err := c.of(string(tok.Term))
+		if err != nil {
+			return 0, 0, err
+		}
+		best, bestTitle = min(best, n[0]+n[1]), min(bestTitle, n[0])
 	}
-	return out, nil
+	return best, bestTitle, nil
+}
+
+// thin drops pairs from a phrase that its other pairs make redundant: a pair whose
+// neighbours on both sides stand covers no character they do not. The commonest go
+// first and the rarest always stays, since it decides how many posts are walked;
+// fewer pairs means fewer lists to step through and fewer positions to check.
+func (c *counts) thin(terms []string) {
+	pair := func(i int) bool { return i >= 0 && i < len(terms) && utf8.RuneCountInString(terms[i]) == 2 }
+	type cand struct {
+		i int
+		n uint64
+	}
+	var cands []cand
+	rarest, rarestN := -1, ^uint64(0)
+	for i := range terms {
+		if !pair(i) {
+			continue
+		}
+		n, err := c.of(terms[i])
+		if err != nil {
+			return // thinning is an optimisation: without counts, keep every pair
+		}
+		if n[0]+n[1] < rarestN {
+			rarest, rarestN = i, n[0]+n[1]
+		}
+		if pair(i-1) && pair(i+1) {
+			cands = append(cands, cand{i, n[0] + n[1]})
+		}
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return cmp.Compare(b.n, a.n) })
+	needed := make([]bool, len(terms))
+	for _, cd := range cands {
+		i := cd.i
+		if i == rarest || needed[i] || terms[i-1] == "" || terms[i+1] == "" {
+			continue
+		}
+		terms[i] = ""
+		needed[i-1], needed[i+1] = true, true
+	}
 }

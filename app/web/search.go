@@ -32,6 +32,7 @@ type hitJSON struct {
 type searchResult struct {
 	Hits  []hitJSON
 	Total uint64
+	Exact bool   // Total was counted, not estimated
 	Next  string // the cursor of the next page, "" at the end
 }
 
@@ -66,7 +67,7 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 			q.Within = append(q.Within, b.Slug)
 		}
 		if len(q.Within) == 0 {
-			return &searchResult{}, q, nil
+			return &searchResult{Exact: true}, q, nil
 		}
 	}
 	res, err := s.Search.Find(q, limit, offset)
@@ -83,7 +84,7 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 	if err != nil {
 		return nil, nil, err
 	}
-	out := &searchResult{Total: res.Total}
+	out := &searchResult{Total: res.Total, Exact: res.Exact}
 	boards := map[int64]string{}
 	for _, b := range all {
 		boards[b.ID] = b.Slug
@@ -133,7 +134,7 @@ func (s *Server) apiSearch(c *fiber.Ctx) error {
 	if hits == nil {
 		hits = []hitJSON{}
 	}
-	return c.JSON(fiber.Map{"hits": hits, "total": res.Total, "next_cursor": next})
+	return c.JSON(fiber.Map{"hits": hits, "total": res.Total, "total_exact": res.Exact, "next_cursor": next})
 }
 
 func (s *Server) pageSearch(c *fiber.Ctx) error {
