@@ -46,6 +46,7 @@ type Service struct {
 	mu         sync.RWMutex
 	idx        *Index
 	rebuilding atomic.Bool
+	behind     atomic.Bool // events were dropped: catch up from the database
 }
 
 // NewService opens (or creates) the index under path. A corrupt index is moved aside
@@ -88,8 +89,11 @@ func (s *Service) Handle(e events.Event) {
 	select {
 	case s.queue <- id:
 	default:
-		// Full: the next catch-up (at start) reads it from the database.
-		s.log.Warn("search queue full; post indexed at next catch-up", "post", e.PostID)
+		// Full: the indexer catches up from the database once it has drained the
+		// queue, so nothing dropped here stays out of the index.
+		if !s.behind.Swap(true) {
+			s.log.Warn("search queue full; catching up from the database next", "post", e.PostID)
+		}
 	}
 }
 
@@ -119,8 +123,20 @@ func (s *Service) Run(ctx context.Context) {
 				break gather
 			}
 		}
-		if err := s.indexIDs(ctx, ids); err != nil {
-			s.log.Error("search index", "posts", len(ids), "err", err)
+		s.step(ctx, ids)
+	}
+}
+
+// step indexes the posts of one gathered batch, then catches up from the database
+// if events were dropped while the queue was full.
+func (s *Service) step(ctx context.Context, ids []int64) {
+	if err := s.indexIDs(ctx, ids); err != nil {
+		s.log.Error("search index", "posts", len(ids), "err", err)
+	}
+	if len(s.queue) == 0 && s.behind.Swap(false) {
+		if err := s.catchUp(ctx, nil); err != nil && ctx.Err() == nil {
+			s.behind.Store(true)
+			s.log.Error("search catch-up", "err", err)
 		}
 	}
 }
@@ -149,28 +165,55 @@ func (s *Service) Reindex(ctx context.Context, progress func(n int)) error {
 }
 
 // catchUp indexes every post changed since the checkpoint (less a safety window).
+// Reading and preparing the next batch from the database overlaps writing this one.
 func (s *Service) catchUp(ctx context.Context, progress func(int)) error {
 	since, afterID := s.checkpoint()
 	if !since.IsZero() {
 		since, afterID = since.Add(-catchUpWindow), 0
 	}
-	for {
-		ps, err := s.src.PostsChangedSince(ctx, since, afterID, 2000)
-		if err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type step struct {
+		b   *batch
+		n   int
+		err error
+	}
+	steps := make(chan step, 1)
+	go func() {
+		defer close(steps)
+		for {
+			ps, err := s.src.PostsChangedSince(ctx, since, afterID, 2000)
+			if err == nil && len(ps) == 0 {
+				return
+			}
+			var b *batch
+			if err == nil {
+				b, err = s.prepare(ctx, ps)
+			}
+			select {
+			case steps <- step{b, len(ps), err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			last := ps[len(ps)-1]
+			since, afterID = last.ChangedAt, last.ID
+		}
+	}()
+	for st := range steps {
+		if st.err != nil {
+			return st.err
+		}
+		if err := s.write(st.b); err != nil {
 			return err
 		}
-		if len(ps) == 0 {
-			return nil
-		}
-		if err := s.index(ctx, ps); err != nil {
-			return err
-		}
-		last := ps[len(ps)-1]
-		since, afterID = last.ChangedAt, last.ID
 		if progress != nil {
-			progress(len(ps))
+			progress(st.n)
 		}
 	}
+	return ctx.Err()
 }
 
 func (s *Service) indexIDs(ctx context.Context, ids []int64) error {
@@ -205,8 +248,25 @@ func (s *Service) indexIDs(ctx context.Context, ids []int64) error {
 	return s.index(ctx, ps)
 }
 
+// batch is what one write does to the index.
+type batch struct {
+	put   []Doc
+	del   []int64
+	maxAt time.Time // the checkpoint it moves to
+	maxID int64
+}
+
 // index writes posts to the index (deleted ones out of it) and moves the checkpoint.
 func (s *Service) index(ctx context.Context, ps []*forum.Post) error {
+	b, err := s.prepare(ctx, ps)
+	if err != nil {
+		return err
+	}
+	return s.write(b)
+}
+
+// prepare reads what the index needs of posts from the database.
+func (s *Service) prepare(ctx context.Context, ps []*forum.Post) (*batch, error) {
 	threads := map[int64]*forum.Thread{}
 	boards := map[int64]*forum.Board{}
 	var authors []int64
@@ -215,31 +275,28 @@ func (s *Service) index(ctx context.Context, ps []*forum.Post) error {
 	}
 	users, err := s.src.UsersByIDs(ctx, authors)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var put []Doc
-	var del []int64
-	var maxAt time.Time
-	var maxID int64
+	out := &batch{}
 	for _, p := range ps {
-		if p.ChangedAt.After(maxAt) || p.ChangedAt.Equal(maxAt) && p.ID > maxID {
-			maxAt, maxID = p.ChangedAt, p.ID
+		if p.ChangedAt.After(out.maxAt) || p.ChangedAt.Equal(out.maxAt) && p.ID > out.maxID {
+			out.maxAt, out.maxID = p.ChangedAt, p.ID
 		}
 		if p.Deleted || p.Held {
-			del = append(del, p.ID)
+			out.del = append(out.del, p.ID)
 			continue
 		}
 		t, ok := threads[p.ThreadID]
 		if !ok {
 			if t, err = s.src.ThreadByID(ctx, p.ThreadID); err != nil {
-				return err
+				return nil, err
 			}
 			threads[p.ThreadID] = t
 		}
 		b, ok := boards[t.BoardID]
 		if !ok {
 			if b, err = s.src.BoardByID(ctx, t.BoardID); err != nil {
-				return err
+				return nil, err
 			}
 			boards[t.BoardID] = b
 		}
@@ -250,22 +307,27 @@ func (s *Service) index(ctx context.Context, ps []*forum.Post) error {
 		if p.Seq == 1 {
 			d.Title = t.Title
 		}
-		put = append(put, d)
+		out.put = append(out.put, d)
 	}
+	return out, nil
+}
+
+// write applies a batch and moves the checkpoint.
+func (s *Service) write(b *batch) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if len(put) > 0 {
-		if err := s.idx.Put(put); err != nil {
+	if len(b.put) > 0 {
+		if err := s.idx.Put(b.put); err != nil {
 			return err
 		}
 	}
-	if len(del) > 0 {
-		if err := s.idx.Delete(del...); err != nil {
+	if len(b.del) > 0 {
+		if err := s.idx.Delete(b.del...); err != nil {
 			return err
 		}
 	}
-	if cur, _ := s.checkpointLocked(); maxAt.After(cur) {
-		return s.idx.idx.SetInternal([]byte("checkpoint"), []byte(fmt.Sprintf("%d:%d", maxAt.UnixMilli(), maxID)))
+	if cur, _ := s.checkpointLocked(); b.maxAt.After(cur) {
+		return s.idx.idx.SetInternal([]byte("checkpoint"), []byte(fmt.Sprintf("%d:%d", b.maxAt.UnixMilli(), b.maxID)))
 	}
 	return nil
 }

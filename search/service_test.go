@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/sqlstore"
 	"jiayuan/search"
@@ -103,5 +104,51 @@ func TestRebuildsFromTheDatabase(t *testing.T) {
 				t.Fatalf("after the rebuild %d posts found, want 50", n)
 			}
 		})
+	}
+}
+
+// TestCatchesUpAfterAFullQueue: events dropped while the indexer's queue is full are
+// not lost: once the queue drains, the indexer reads what changed from the database.
+func TestCatchesUpAfterAFullQueue(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlstore.Open(ctx, filepath.Join(dir, "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	seedPosts(t, st, 5)
+	fold, err := search.NewFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := search.NewService(filepath.Join(dir, "index"), fold, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Reindex(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, "党员学习"); n != 5 {
+		t.Fatalf("%d posts found, want 5", n)
+	}
+	// A burst: the queue is full, and the events of 7 more posts find no room.
+	s.Fill()
+	b, _ := st.BoardBySlug(ctx, "xinyu")
+	now := time.Now().UTC()
+	posts := make([]*forum.Post, 7)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: 1, Body: "黨員學習", HTML: "<p>黨員學習</p>", CreatedAt: now}
+	}
+	if err := st.ImportThread(ctx, &forum.Thread{BoardID: b.ID, Title: "又一篇", AuthorID: 1, CreatedAt: now}, posts); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range posts {
+		s.Handle(events.Event{Type: events.PostCreated, PostID: p.ID, ThreadID: p.ThreadID})
+	}
+	s.Drain(ctx)
+	if n := count(t, s, "党员学习"); n != 12 {
+		t.Fatalf("after the burst %d posts found, want 12: dropped events were not caught up", n)
 	}
 }
