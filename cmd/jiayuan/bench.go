@@ -70,7 +70,7 @@ func bench(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "seeded %d threads, %d posts in %s\n", seeded.Threads, seeded.Posts, seeded.Took.Round(time.Millisecond))
 	if *searchOnly {
-		sr, err := benchSearch(ctx, *dataDir, seeded, 8, *dur, *warm)
+		sr, err := benchSearch(ctx, *dataDir, seeded, runtime.GOMAXPROCS(0), *dur, *warm)
 		if err != nil {
 			return err
 		}

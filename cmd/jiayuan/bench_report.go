@@ -28,7 +28,7 @@ type report struct {
 func (r report) printSearch(w io.Writer) {
 	s := r.Search
 	fmt.Fprintf(w, "\nJiayuan search bench: %s; %d posts, %d MB of text; %d query strings, %d connections\n\n", r.Machine, s.Posts, s.TextBytes>>20, s.QueryCorpus, s.QueryConns)
-	for _, x := range []result{s.Baseline, s.Query, s.QueryBoard} {
+	for _, x := range []result{s.Baseline, s.Query, s.QueryBoard, s.QueryLoaded} {
 		fmt.Fprintf(w, "%-16s %10.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  rps÷static %.3f\n", x.Name, x.ReqPerSec, ms(x.P50), ms(x.P99), x.Errors, x.ReqPerSec/max(s.Baseline.ReqPerSec, 1))
 	}
 	fmt.Fprintln(w, "\nbudgets:")

