@@ -221,14 +221,15 @@ const exactLimit = 256
 // from the share of time read.
 func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 	need := from + size
-	full, titles, bound, titleBound, err := x.compile(q)
-	if err != nil || full == nil {
+	p, err := x.compile(q)
+	if err != nil || p == nil {
 		return &Result{Exact: true}, err
 	}
 	res := &Result{Exact: true}
 	seen := map[int64]bool{}
+	full, titles := p.full, p.titles
 	if !q.ByDate {
-		ids, _, _, err := x.collect(titles, titleBound, need)
+		ids, _, _, err := x.collect(titles, p.titleBound, p.titleEst, need)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +238,7 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 			res.Hits = append(res.Hits, Hit{PostID: id, Title: true})
 		}
 	}
-	ids, total, exact, err := x.collect(full, bound, need+len(seen))
+	ids, total, exact, err := x.collect(full, p.bound, p.est, need+len(seen))
 	if err != nil {
 		return nil, err
 	}
@@ -259,24 +260,37 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 // collect returns the ids of the newest want posts matching q, newest first, with
 // how many match in all (counted, or estimated when exact is false). bound is an
 // upper bound on the matches.
-func (x *Index) collect(q query.Query, bound uint64, want int) (ids []int64, total uint64, exact bool, err error) {
+func (x *Index) collect(q query.Query, bound uint64, est float64, want int) (ids []int64, total uint64, exact bool, err error) {
 	oldest, newest := x.minAt.Load(), x.maxAt.Load()
 	span := newest - oldest
 	if bound <= x.exactLimit || span <= 0 {
 		ids, total, err := x.run(q, nil, want)
 		return ids, total, true, err
 	}
-	// The first window would hold twice the page were every post holding the rarest
-	// pair a hit and posts evenly spread in time; each next one is twice as long.
-	window := max(int64(float64(span)*2*float64(want)/float64(bound)), int64(time.Minute))
+	// The first window would hold twice the page were est posts to match, evenly
+	// spread in time; the next ones grow by what the hits so far say.
+	window := int64(time.Minute)
+	if f := float64(span) * 2 * float64(want) / max(est, 1); f > float64(window) {
+		window = int64(min(f, float64(span)+1))
+	}
+	// Window edges fall on multiples of 2^32 ns (about 4 s), and the first window has
+	// no upper edge nor the last a lower one: a date range is a union of prefix-coded
+	// terms, and coarse or missing edges need far fewer of them.
+	const grain = 1 << 32
 	inclusive, exclusive := true, false
 	for end := newest; ; {
-		start := end - window
+		start := (end - window) &^ (grain - 1)
 		last := start <= oldest
 		var within *query.DateRangeQuery
-		if last {
-			within = bleve.NewDateRangeInclusiveQuery(time.Unix(0, oldest), time.Unix(0, end), &inclusive, &inclusive)
-		} else {
+		switch {
+		case last && end == newest:
+			ids, total, err := x.run(q, nil, want)
+			return ids, total, true, err
+		case last:
+			within = bleve.NewDateRangeInclusiveQuery(time.Time{}, time.Unix(0, end), nil, &inclusive)
+		case end == newest:
+			within = bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Time{}, &exclusive, nil)
+		default:
 			within = bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Unix(0, end), &exclusive, &inclusive)
 		}
 		within.SetField("created")
@@ -347,35 +361,66 @@ func (x *Index) run(q, within query.Query, size int) ([]int64, uint64, error) {
 	return ids, res.Total, nil
 }
 
-// compile builds the query over title and body, the query over titles alone, and the
-// fewest posts any single pair or character of the terms occurs in (an upper bound on
-// the matches). A term with nothing searchable in it matches nothing: full is nil.
-func (x *Index) compile(q *Query) (full, titles query.Query, bound, titleBound uint64, err error) {
+// plan is a compiled query: over title and body, over titles alone, the fewest
+// posts any single pair of the terms occurs in (an upper bound on the matches), and
+// how many are expected to match (pairs and filters taken as independent).
+type plan struct {
+	full, titles      query.Query
+	bound, titleBound uint64
+	est, titleEst     float64
+}
+
+// compile builds the plan of q. A term with nothing searchable in it matches
+// nothing: the plan is nil.
+func (x *Index) compile(q *Query) (*plan, error) {
 	var must, mustTitle, filters []query.Query
-	bound, titleBound = ^uint64(0), ^uint64(0)
+	p := &plan{bound: ^uint64(0), titleBound: ^uint64(0)}
 	r, err := x.reader()
 	if err != nil {
-		return nil, nil, 0, 0, err
+		return nil, err
 	}
 	defer r.Close()
 	c := &counts{x: x, r: r, m: map[string][2]uint64{}}
+	all, err := r.DocCount()
+	if err != nil {
+		return nil, err
+	}
+	n := float64(max(all, 1))
+	frac, titleFrac := 1.0, 1.0
 	for _, t := range q.Terms {
 		tq := x.textQuery(t, c)
 		if tq == nil {
-			return nil, nil, 0, 0, nil
+			return nil, nil
 		}
 		must = append(must, tq)
 		mustTitle = append(mustTitle, x.fieldQuery(t, "title", c))
-		n, nt, err := c.rarest(t)
+		b, bt, f, ft, err := c.rarest(t)
 		if err != nil {
-			return nil, nil, 0, 0, err
+			return nil, err
 		}
-		bound, titleBound = min(bound, n), min(titleBound, nt)
+		p.bound, p.titleBound = min(p.bound, b), min(p.titleBound, bt)
+		frac, titleFrac = frac*f, titleFrac*ft
+	}
+	sel := func(field string, terms ...string) error {
+		var k uint64
+		for _, t := range terms {
+			tfr, err := r.TermFieldReader(context.Background(), []byte(t), field, false, false, false)
+			if err != nil {
+				return err
+			}
+			k += tfr.Count()
+			_ = tfr.Close()
+		}
+		frac, titleFrac = frac*float64(k)/n, titleFrac*float64(k)/n
+		return nil
 	}
 	if q.Board != "" {
 		tq := bleve.NewTermQuery(q.Board)
 		tq.SetField("board")
 		filters = append(filters, tq)
+		if err := sel("board", q.Board); err != nil {
+			return nil, err
+		}
 	}
 	if len(q.Within) > 0 {
 		var boards []query.Query
@@ -385,11 +430,17 @@ func (x *Index) compile(q *Query) (full, titles query.Query, bound, titleBound u
 			boards = append(boards, tq)
 		}
 		filters = append(filters, bleve.NewDisjunctionQuery(boards...))
+		if err := sel("board", q.Within...); err != nil {
+			return nil, err
+		}
 	}
 	if q.Author != "" {
 		tq := bleve.NewTermQuery(q.Author)
 		tq.SetField("author")
 		filters = append(filters, tq)
+		if err := sel("author", q.Author); err != nil {
+			return nil, err
+		}
 	}
 	if !q.After.IsZero() || !q.Before.IsZero() {
 		dq := bleve.NewDateRangeQuery(q.After, q.Before)
@@ -408,7 +459,9 @@ func (x *Index) compile(q *Query) (full, titles query.Query, bound, titleBound u
 		bq.AddMustNot(exclude...)
 		return bq
 	}
-	return build(must), build(mustTitle), bound, titleBound, nil
+	p.full, p.titles = build(must), build(mustTitle)
+	p.est, p.titleEst = n*frac, n*titleFrac
+	return p, nil
 }
 
 // counts looks up, once per query, how many posts hold a term in titles and in
@@ -437,21 +490,27 @@ func (c *counts) of(term string) ([2]uint64, error) {
 }
 
 // rarest returns how many posts hold the rarest pair or word of term in title or
-// body, and in titles; a term of one character has none to count, and is bounded by
-// every post.
-func (c *counts) rarest(term string) (uint64, uint64, error) {
-	best, bestTitle := ^uint64(0), ^uint64(0)
+// body, and in titles (a term of one character has none to count, and is bounded by
+// every post); and the share of posts, and of titles, expected to hold all of them.
+func (c *counts) rarest(term string) (best, bestTitle uint64, frac, titleFrac float64, err error) {
+	best, bestTitle, frac, titleFrac = ^uint64(0), ^uint64(0), 1, 1
+	all, err := c.r.DocCount()
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	n := float64(max(all, 1))
 	for _, tok := range (&analyzer{fold: c.x.fold, kind: Bigrams}).Analyze([]byte(term)) {
 		if tok.Type == analysis.Ideographic {
 			continue
 		}
-		n, err := c.of(string(tok.Term))
+		k, err := c.of(string(tok.Term))
 		if err != nil {
-			return 0, 0, err
+			return 0, 0, 0, 0, err
 		}
-		best, bestTitle = min(best, n[0]+n[1]), min(bestTitle, n[0])
+		best, bestTitle = min(best, k[0]+k[1]), min(bestTitle, k[0])
+		frac, titleFrac = frac*float64(k[0]+k[1])/n, titleFrac*float64(k[0])/n
 	}
-	return best, bestTitle, nil
+	return best, bestTitle, frac, titleFrac, nil
 }
 
 // thin drops pairs from a phrase that its other pairs make redundant: a pair whose
