@@ -35,10 +35,13 @@ func reindex(ctx context.Context, args []string) error {
 	bar := progressbar.NewOptions64(total, progressbar.OptionSetDescription("reindexing posts"),
 		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("posts"),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionThrottle(200*time.Millisecond))
-	// Bleve keeps freshly built segments in memory until they are merged to disk; a
-	// soft limit makes the collector work harder instead of letting the heap double.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(320 << 20)
+	// Rebuilding makes garbage fast, and Bleve holds new segments in memory until they
+	// are merged to disk. Collecting only near a fixed budget, rather than each time
+	// the heap doubles, spends less time collecting and keeps the process under the
+	// budget the issue sets (500 MB); GOGC or GOMEMLIMIT in the environment win.
+	if os.Getenv("GOMEMLIMIT") == "" && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(440 << 20)
 	}
 	start := time.Now()
 	done := 0
