@@ -102,6 +102,10 @@ type Index struct {
 	minAt, maxAt atomic.Int64
 	putMu        sync.Mutex // one Put at a time, so the span only grows
 
+	sinceMu  sync.Mutex
+	since    map[int64]uint64 // posts created after a window edge (see estimate)
+	sinceAll uint64           // the count of posts since was taken at
+
 	exactLimit uint64 // exactLimit, lowered by tests to read windows more often
 }
 

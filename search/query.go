@@ -273,10 +273,11 @@ func (x *Index) collect(q query.Query, bound uint64, est float64, want int) (ids
 	if f := float64(span) * 2 * float64(want) / max(est, 1); f > float64(window) {
 		window = int64(min(f, float64(span)+1))
 	}
-	// Window edges fall on multiples of 2^32 ns (about 4 s), and the first window has
-	// no upper edge nor the last a lower one: a date range is a union of prefix-coded
-	// terms, and coarse or missing edges need far fewer of them.
-	const grain = 1 << 32
+	// Window edges fall on multiples of 2^40 ns (about 18 minutes), and the first
+	// window has no upper edge nor the last a lower one: a date range is a union of
+	// prefix-coded terms, and coarse or missing edges need far fewer of them. Coarse
+	// edges also let the count behind an estimate be remembered (see estimate).
+	const grain = 1 << 40
 	inclusive, exclusive := true, false
 	for end := newest; ; {
 		start := (end - window) &^ (grain - 1)
@@ -319,25 +320,41 @@ func (x *Index) collect(q query.Query, bound uint64, est float64, want int) (ids
 	}
 }
 
-// estimate scales the hits among the posts created after start to all posts.
+// estimate scales the hits among the posts created after start to all posts. How
+// many posts were created after a window edge is remembered until the index's count
+// of posts changes.
 func (x *Index) estimate(hits uint64, start int64) (uint64, error) {
 	all, err := x.idx.DocCount()
 	if err != nil {
 		return 0, err
 	}
-	exclusive := false
-	within := bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Time{}, &exclusive, nil)
-	within.SetField("created")
-	req := bleve.NewSearchRequestOptions(within, 0, 0, false)
-	req.Score = "none"
-	res, err := x.idx.Search(req)
-	if err != nil {
-		return 0, err
+	x.sinceMu.Lock()
+	if x.since == nil || x.sinceAll != all {
+		x.since, x.sinceAll = map[int64]uint64{}, all
 	}
-	if res.Total == 0 {
+	after, ok := x.since[start]
+	x.sinceMu.Unlock()
+	if !ok {
+		exclusive := false
+		within := bleve.NewDateRangeInclusiveQuery(time.Unix(0, start), time.Time{}, &exclusive, nil)
+		within.SetField("created")
+		req := bleve.NewSearchRequestOptions(within, 0, 0, false)
+		req.Score = "none"
+		res, err := x.idx.Search(req)
+		if err != nil {
+			return 0, err
+		}
+		after = res.Total
+		x.sinceMu.Lock()
+		if x.sinceAll == all && len(x.since) < 1024 {
+			x.since[start] = after
+		}
+		x.sinceMu.Unlock()
+	}
+	if after == 0 {
 		return hits, nil
 	}
-	return uint64(float64(hits) * float64(all) / float64(res.Total)), nil
+	return uint64(float64(hits) * float64(all) / float64(after)), nil
 }
 
 // run returns the ids of the first size posts matching q (and within, if set), newest
