@@ -80,6 +80,11 @@ func TestSearch(t *testing.T) {
 		}
 	}
 
+	// An unknown board is an empty result, not an error.
+	if r := u.do("GET", "/api/v1/search?q="+url.QueryEscape("党员 board:nosuchboard"), nil); r.Status != 200 || len(r.json(t)["hits"].([]any)) != 0 {
+		t.Errorf("unknown board: %d %s", r.Status, r.Body)
+	}
+
 	page := e.guest().page("/search?q=" + url.QueryEscape("黨員"))
 	if page.Status != 200 || !strings.Contains(page.Body, "有没有<mark>党员</mark>一起去") || !strings.Contains(page.Body, "周末去爬山") {
 		t.Fatalf("search page: %d\n%s", page.Status, page.Body)
