@@ -2,6 +2,8 @@ package moderation
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -70,11 +72,17 @@ func (s *Service) ReportPost(ctx context.Context, userID, postID int64, reason s
 	}
 	rep := &Report{PostID: p.ID, ThreadID: p.ThreadID, Board: b.Slug, ReporterID: userID, AuthorID: p.AuthorID, Reason: reason,
 		Excerpt: string(excerpt), Status: ReportOpen, CreatedAt: s.now()}
-	r, err := records.New(kindReport, "", b.Slug, ReportOpen, rep.CreatedAt, rep)
+	// One report per person per post: the key makes a second one a conflict, whether
+	// the first is still open or was resolved (as a forum flag works).
+	key := fmt.Sprintf("post:%d:by:%d", p.ID, userID)
+	r, err := records.New(kindReport, key, b.Slug, ReportOpen, rep.CreatedAt, rep)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.store.InsertRecord(ctx, r); err != nil {
+		if errors.Is(err, fault.ErrConflict) {
+			return nil, fault.Conflict("already_reported", "你已经举报过这个帖子 (you have already reported this post)")
+		}
 		return nil, err
 	}
 	rep.ID = r.ID

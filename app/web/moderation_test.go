@@ -64,6 +64,10 @@ func TestReportFlow(t *testing.T) {
 		t.Fatalf("report: %d %s", r.Status, r.Body)
 	}
 	rid := id(r.json(t), "report")
+	// One report per person per post.
+	if r := reporter.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", pid), map[string]string{"reason": "再报一次"}); r.Status != 409 || r.errCode(t) != "already_reported" {
+		t.Fatalf("a second report of the same post: %d %s", r.Status, r.Body)
+	}
 
 	// The queue is the moderators'; an employee gets 403.
 	if r := reporter.do("GET", "/api/v1/reports", nil); r.Status != 403 {
