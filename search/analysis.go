@@ -10,8 +10,8 @@ import (
 
 // Token kinds the analyzers emit.
 const (
-	// Unigrams are single CJK characters and Latin words: what one-character queries
-	// and word queries look up.
+	// Unigrams are single CJK characters and Latin words. Nothing is indexed this
+	// way; queries use it to find characters with no CJK neighbour.
 	Unigrams = iota
 	// Bigrams are overlapping CJK character pairs and Latin words, with positions:
 	// what phrase queries walk. The last character of every run of CJK characters is

@@ -48,7 +48,7 @@ func GenerateCorpus(seed uint64, n int) ([]Doc, error) {
 		case 1: // full-width Latin letters and digits
 			body = toFullWidth(body)
 		}
-		docs[i] = Doc{PostID: int64(i + 1), ThreadID: int64(i/5 + 1), Board: boards[r.IntN(len(boards))],
+		docs[i] = Doc{PostID: int64(i + 1), Board: boards[r.IntN(len(boards))],
 			Author: fmt.Sprintf("user%d", r.IntN(50)), Title: title, Body: body, Created: start.Add(time.Duration(i) * time.Minute)}
 	}
 	return docs, nil

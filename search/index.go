@@ -20,13 +20,12 @@ import (
 // Doc is what is indexed of a post: the text to search and the fields to filter on.
 // Nothing is stored: hits are ids, and snippets are cut from the database's text.
 type Doc struct {
-	PostID   int64
-	ThreadID int64
-	Board    string
-	Author   string
-	Title    string // the thread's title, on its opening post only
-	Body     string // the post's text (Markdown source)
-	Created  time.Time
+	PostID  int64
+	Board   string
+	Author  string
+	Title   string // the thread's title, on its opening post only
+	Body    string // the post as plain text (its Markdown rendered, tags dropped)
+	Created time.Time
 }
 
 // bleveDoc is the shape Bleve indexes.
@@ -59,8 +58,8 @@ func register(f *Folder) {
 }
 
 // newMapping indexes title and body as pairs, run-final characters and words, with
-// positions (phrases walk them); filters are keywords, and the date has doc values for
-// sorting.
+// positions (phrases walk them); filters are keywords, the date is indexed for ranges,
+// and "at" carries the doc values searches sort by.
 func newMapping() mapping.IndexMapping {
 	text := func(analyzer string, positions bool) *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()

@@ -194,7 +194,6 @@ func (x *Index) fieldQuery(s, field string, c *counts) query.Query {
 // Hit is one matching post.
 type Hit struct {
 	PostID int64
-	Title  bool // the thread's title matched every term
 }
 
 // Result is one page of hits.
@@ -216,9 +215,9 @@ const exactLimit = 256
 // Hits come title matches first, then by date, newest first (or all by date with
 // sort:date). A query whose rarest pair is in at most exactLimit posts is read in
 // full. One that may match more is read over the newest posts first, a window of
-// time at a time, each twice as long as the one before, until the page is full: the
-// cost follows the page, not the number of matches, and Total is then an estimate
-// from the share of time read.
+// time at a time (see collect), until the page is full: the cost follows the page,
+// not the number of matches, and Total is then an estimate from the share of posts
+// read.
 func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 	need := from + size
 	p, err := x.compile(q)
@@ -227,18 +226,17 @@ func (x *Index) Search(q *Query, size, from int) (*Result, error) {
 	}
 	res := &Result{Exact: true}
 	seen := map[int64]bool{}
-	full, titles := p.full, p.titles
 	if !q.ByDate {
-		ids, _, _, err := x.collect(titles, p.titleBound, p.titleEst, need)
+		ids, _, _, err := x.collect(p.titles, p.titleBound, p.titleEst, need)
 		if err != nil {
 			return nil, err
 		}
 		for _, id := range ids {
 			seen[id] = true
-			res.Hits = append(res.Hits, Hit{PostID: id, Title: true})
+			res.Hits = append(res.Hits, Hit{PostID: id})
 		}
 	}
-	ids, total, exact, err := x.collect(full, p.bound, p.est, need+len(seen))
+	ids, total, exact, err := x.collect(p.full, p.bound, p.est, need+len(seen))
 	if err != nil {
 		return nil, err
 	}
@@ -397,12 +395,11 @@ func (x *Index) compile(q *Query) (*plan, error) {
 		return nil, err
 	}
 	defer r.Close()
-	c := &counts{x: x, r: r, m: map[string][2]uint64{}}
 	all, err := r.DocCount()
 	if err != nil {
 		return nil, err
 	}
-	n := float64(max(all, 1))
+	c := &counts{x: x, r: r, n: float64(max(all, 1)), m: map[string][2]uint64{}}
 	frac, titleFrac := 1.0, 1.0
 	for _, t := range q.Terms {
 		tq := x.textQuery(t, c)
@@ -421,14 +418,13 @@ func (x *Index) compile(q *Query) (*plan, error) {
 	sel := func(field string, terms ...string) error {
 		var k uint64
 		for _, t := range terms {
-			tfr, err := r.TermFieldReader(context.Background(), []byte(t), field, false, false, false)
+			n, err := c.count(field, t)
 			if err != nil {
 				return err
 			}
-			k += tfr.Count()
-			_ = tfr.Close()
+			k += n
 		}
-		frac, titleFrac = frac*float64(k)/n, titleFrac*float64(k)/n
+		frac, titleFrac = frac*float64(k)/c.n, titleFrac*float64(k)/c.n
 		return nil
 	}
 	if q.Board != "" {
@@ -477,7 +473,7 @@ func (x *Index) compile(q *Query) (*plan, error) {
 		return bq
 	}
 	p.full, p.titles = build(must), build(mustTitle)
-	p.est, p.titleEst = n*frac, n*titleFrac
+	p.est, p.titleEst = c.n*frac, c.n*titleFrac
 	return p, nil
 }
 
@@ -486,21 +482,32 @@ func (x *Index) compile(q *Query) (*plan, error) {
 type counts struct {
 	x *Index
 	r index.IndexReader
+	n float64 // posts in the index
 	m map[string][2]uint64
 }
 
+// count is how many posts hold term in field.
+func (c *counts) count(field, term string) (uint64, error) {
+	tfr, err := c.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+	if err != nil {
+		return 0, err
+	}
+	defer tfr.Close()
+	return tfr.Count(), nil
+}
+
+// of is how many posts hold term in titles and in bodies, looked up once.
 func (c *counts) of(term string) ([2]uint64, error) {
 	if n, ok := c.m[term]; ok {
 		return n, nil
 	}
 	var n [2]uint64
 	for i, field := range []string{"title_bi", "body_bi"} {
-		tfr, err := c.r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+		k, err := c.count(field, term)
 		if err != nil {
 			return n, err
 		}
-		n[i] = tfr.Count()
-		_ = tfr.Close()
+		n[i] = k
 	}
 	c.m[term] = n
 	return n, nil
@@ -511,11 +518,6 @@ func (c *counts) of(term string) ([2]uint64, error) {
 // every post); and the share of posts, and of titles, expected to hold all of them.
 func (c *counts) rarest(term string) (best, bestTitle uint64, frac, titleFrac float64, err error) {
 	best, bestTitle, frac, titleFrac = ^uint64(0), ^uint64(0), 1, 1
-	all, err := c.r.DocCount()
-	if err != nil {
-		return 0, 0, 0, 0, err
-	}
-	n := float64(max(all, 1))
 	for _, tok := range (&analyzer{fold: c.x.fold, kind: Bigrams}).Analyze([]byte(term)) {
 		if tok.Type == analysis.Ideographic {
 			continue
@@ -525,7 +527,7 @@ func (c *counts) rarest(term string) (best, bestTitle uint64, frac, titleFrac fl
 			return 0, 0, 0, 0, err
 		}
 		best, bestTitle = min(best, k[0]+k[1]), min(bestTitle, k[0])
-		frac, titleFrac = frac*float64(k[0]+k[1])/n, titleFrac*float64(k[0])/n
+		frac, titleFrac = frac*float64(k[0]+k[1])/c.n, titleFrac*float64(k[0])/c.n
 	}
 	return best, bestTitle, frac, titleFrac, nil
 }

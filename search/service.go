@@ -173,12 +173,12 @@ func (s *Service) catchUp(ctx context.Context, progress func(int)) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type step struct {
+	type prepared struct {
 		b   *batch
 		n   int
 		err error
 	}
-	steps := make(chan step, 1)
+	steps := make(chan prepared, 1)
 	go func() {
 		defer close(steps)
 		for {
@@ -191,7 +191,7 @@ func (s *Service) catchUp(ctx context.Context, progress func(int)) error {
 				b, err = s.prepare(ctx, ps)
 			}
 			select {
-			case steps <- step{b, len(ps), err}:
+			case steps <- prepared{b, len(ps), err}:
 			case <-ctx.Done():
 				return
 			}
@@ -300,7 +300,7 @@ func (s *Service) prepare(ctx context.Context, ps []*forum.Post) (*batch, error)
 			}
 			boards[t.BoardID] = b
 		}
-		d := Doc{PostID: p.ID, ThreadID: p.ThreadID, Board: b.Slug, Body: markup.PlainText(p.HTML), Created: p.CreatedAt}
+		d := Doc{PostID: p.ID, Board: b.Slug, Body: markup.PlainText(p.HTML), Created: p.CreatedAt}
 		if u, ok := users[p.AuthorID]; ok {
 			d.Author = u.Username
 		}

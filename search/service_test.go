@@ -37,6 +37,24 @@ func seedPosts(t *testing.T, st *sqlstore.Store, n int) {
 	}
 }
 
+// seededStore opens a store in a new directory holding one thread of n posts, and a
+// folder.
+func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *search.Folder) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlstore.Open(context.Background(), filepath.Join(dir, "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	seedPosts(t, st, n)
+	fold, err := search.NewFolder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, st, fold
+}
+
 func count(t *testing.T, s *search.Service, q string) uint64 {
 	t.Helper()
 	pq, err := search.Parse(q)
@@ -55,17 +73,7 @@ func count(t *testing.T, s *search.Service, q string) uint64 {
 func TestRebuildsFromTheDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	dir := t.TempDir()
-	st, err := sqlstore.Open(ctx, filepath.Join(dir, "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	seedPosts(t, st, 50)
-	fold, err := search.NewFolder()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, st, fold := seededStore(t, 50)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	path := filepath.Join(dir, "index")
 
@@ -111,17 +119,7 @@ func TestRebuildsFromTheDatabase(t *testing.T) {
 // not lost: once the queue drains, the indexer reads what changed from the database.
 func TestCatchesUpAfterAFullQueue(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlstore.Open(ctx, filepath.Join(dir, "j.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	seedPosts(t, st, 5)
-	fold, err := search.NewFolder()
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, st, fold := seededStore(t, 5)
 	s, err := search.NewService(filepath.Join(dir, "index"), fold, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
