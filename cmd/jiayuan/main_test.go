@@ -199,6 +199,7 @@ func TestFirstStartPrintsHowToSignIn(t *testing.T) {
 // every acknowledged post is searchable within seconds (the index catches up from the
 // database).
 func TestSearchAfterKillNine(t *testing.T) {
+	t.Setenv("JIAYUAN_POST_RATE", "0") // heavy posting: one user's writers, unthrottled
 	dir := t.TempDir()
 	srv := startServer(t, dir)
 	c := newAPIClient(t, srv.base)
@@ -208,41 +209,47 @@ func TestSearchAfterKillNine(t *testing.T) {
 		t.Fatalf("thread: %d %v", st, m)
 	}
 	tid := int64(m["thread"].(map[string]any)["id"].(float64))
-	// Four writers post as fast as they can; the process dies while they do.
+	// Four writers post as fast as they can; the process dies while they do, once at
+	// least 200 replies are acknowledged (however long that takes on a busy machine).
+	post := func(i, w int) bool {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/threads/%d/posts", srv.base, tid), strings.NewReader(fmt.Sprintf(`{"body":"崩溃恢复测试%d号%d"}`, w, i)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", c.csrf)
+		res, err := c.http.Do(req)
+		if err != nil {
+			return false // the server is gone (killed mid-request)
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode == 201
+	}
 	var mu sync.Mutex
 	acked := 0
+	enough := make(chan struct{})
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				st, _ := c.call("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), fmt.Sprintf(`{"body":"崩溃恢复测试%d号%d"}`, w, i))
-				if st != 201 {
-					return // the server is gone
-				}
+			for i := 0; post(i, w); i++ {
 				mu.Lock()
-				acked++
+				if acked++; acked == 200 {
+					close(enough)
+				}
 				mu.Unlock()
 			}
 		}(w)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	select {
+	case <-enough:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("fewer than 200 replies acknowledged in two minutes")
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	close(stop)
 	wg.Wait()
 	_ = srv.cmd.Wait()
-	if acked < 20 {
-		t.Fatalf("only %d replies before the kill", acked)
-	}
 
 	srv2 := startServer(t, dir)
 	c2 := newAPIClient(t, srv2.base)
