@@ -23,7 +23,7 @@ func (s *Server) apiRegister(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput(req))
+	u, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput{Username: req.Username, Password: req.Password, DisplayName: req.DisplayName})
 	if err != nil {
 		return err
 	}
