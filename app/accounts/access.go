@@ -17,6 +17,9 @@ var (
 	errTooManyTokens = fault.Conflict("token_limit", "访问令牌最多 20 个，请先撤销一个不再使用的令牌 (at most 20 access tokens: revoke one you no longer use first)")
 )
 
+// SetClock replaces the clock sessions are made and expire by (tests drive time).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // ID names a session to its owner without revealing the stored hash whole: a prefix
 // of it, which is only ever matched among that person's own sessions.
 func (s *Session) ID() string {

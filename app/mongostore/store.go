@@ -68,7 +68,9 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		models []mongo.IndexModel
 	}{
 		{s.users, []mongo.IndexModel{{Keys: bson.D{k{Key: "username", Value: 1}}, Options: unique},
-			{Keys: bson.D{k{Key: "skeleton", Value: 1}}, Options: unique}}},
+			// Its own options: the driver writes the generated name into the options it
+			// is given, so a shared one would name this index after the one before.
+			{Keys: bson.D{k{Key: "skeleton", Value: 1}}, Options: options.Index().SetUnique(true).SetName("skeleton_1")}}},
 		{s.sessions, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}}}, {Keys: bson.D{k{Key: "expires_at", Value: 1}}}}},
 		{s.tokens, []mongo.IndexModel{{Keys: bson.D{k{Key: "token_hash", Value: 1}}, Options: unique},
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: 1}}}}},
