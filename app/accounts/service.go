@@ -96,6 +96,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	if err != nil {
 		return nil, err
 	}
+	// A taken name says so first, whatever else is wrong with it: ａｄｍｉｎ is admin's.
+	if _, err := s.store.UserByUsername(ctx, username); err == nil {
+		return nil, errUsernameTaken
+	}
 	if s.names != nil && !in.ByAdmin {
 		if err := s.names(ctx, "username", username); err != nil {
 			return nil, err
@@ -112,7 +116,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
 			if _, e := s.store.UserByUsername(ctx, username); e == nil {
-				return nil, fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
+				return nil, errUsernameTaken
 			}
 			// The skeleton index refused it: another name looks the same.
 			return nil, fault.Conflict("username_confusable", "该用户名与已有用户名过于相似 (this username looks too like an existing one)")
@@ -131,6 +135,8 @@ func checkPassword(p string) error {
 	}
 	return nil
 }
+
+var errUsernameTaken = fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
 
 // errBadLogin is deliberately the same for an unknown user and a wrong password.
 var errBadLogin = fault.Unauthorized("用户名或密码错误 (wrong username or password)")
