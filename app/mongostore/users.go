@@ -32,7 +32,9 @@ func (s *Store) SetUserBanned(ctx context.Context, id int64, banned bool) error 
 	return s.setUser(ctx, id, bson.M{"banned": banned}, banned)
 }
 
-// SetPasswordHash replaces a user's password and ends their sessions and tokens.
+// SetPasswordHash replaces a user's password and ends their sessions and tokens. There
+// is no transaction: a crash after the password changed leaves tokens a retried reset
+// ends (the admin sees the reset fail, and a reset is safe to repeat).
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	if err := s.setUser(ctx, id, bson.M{"password_hash": hash}, true); err != nil {
 		return err
