@@ -113,3 +113,15 @@ func TestUsernameShownBesideDisplayName(t *testing.T) {
 		t.Fatal("the board page does not show @gao on hover")
 	}
 }
+
+// TestRegisterFormRefusesReservedNames: the sign-up form without JavaScript says why.
+func TestRegisterFormRefusesReservedNames(t *testing.T) {
+	e := newEnv(t)
+	r := e.guest().form("/register", map[string]string{"username": "fake", "password": "correct horse", "display_name": "管\u200B理员"})
+	if r.Status != 422 || !strings.Contains(r.Body, "staff role") {
+		t.Fatalf("sign-up form with 管理员: %d\n%s", r.Status, r.Body)
+	}
+	if _, err := e.acc.UserByName(t.Context(), "fake"); err == nil {
+		t.Fatal("the refused user was created")
+	}
+}
