@@ -79,7 +79,8 @@ type RegisterInput struct {
 	Password    string
 	DisplayName string
 	// ByAdmin: an admin is creating the account (the console, the first admin), so the
-	// reserved names (role names, staff's names) are theirs to give.
+	// name check (the word list, the reserved role and staff names) is not applied: an
+	// admin may name a new secretary "支部书记". The character rules still are.
 	ByAdmin bool
 }
 
