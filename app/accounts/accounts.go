@@ -37,7 +37,7 @@ type Token struct {
 }
 
 // Store keeps accounts. Lookups of missing rows return fault.ErrNotFound; a taken
-// username returns fault.ErrConflict.
+// username, or one whose Skeleton another user already has, returns fault.ErrConflict.
 type Store interface {
 	CreateUser(ctx context.Context, u *User) error
 	UserByID(ctx context.Context, id int64) (*User, error)
@@ -49,13 +49,22 @@ type Store interface {
 	ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*User, error)
 	// SetUserBanned bans or unbans; a ban ends the user's sessions.
 	SetUserBanned(ctx context.Context, id int64, banned bool) error
-	// SetPasswordHash replaces the password and ends the user's sessions.
+	// SetPasswordHash replaces the password and ends the user's sessions and tokens.
 	SetPasswordHash(ctx context.Context, id int64, hash string) error
 
 	CreateSession(ctx context.Context, s *Session) error
 	SessionByHash(ctx context.Context, hash string) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// ListSessions returns a user's sessions, expired ones included, newest first.
+	ListSessions(ctx context.Context, userID int64) ([]*Session, error)
+	// DeleteExpiredSessions deletes the sessions that expired at or before now and
+	// returns the distinct ids of their users.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) ([]int64, error)
 
 	CreateToken(ctx context.Context, t *Token) error
 	TokenByHash(ctx context.Context, hash string) (*Token, error)
+	// ListTokens returns a user's tokens, oldest first.
+	ListTokens(ctx context.Context, userID int64) ([]*Token, error)
+	// DeleteToken deletes token id of userID; a token of someone else is not found.
+	DeleteToken(ctx context.Context, userID, id int64) error
 }

@@ -7,20 +7,19 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 
+	"jiayuan/app/events"
 	"jiayuan/app/fault"
+	"jiayuan/app/markup"
 )
 
 // SessionTTL is how long a browser stays signed in.
 const SessionTTL = 30 * 24 * time.Hour
-
-var usernameRE = regexp.MustCompile(`^[\p{L}\p{N}_-]{2,32}$`)
 
 // RoleGranter records a site-wide role; the first admin is made through it.
 type RoleGranter interface {
@@ -33,12 +32,26 @@ type Service struct {
 	roles  RoleGranter
 	params *argon2id.Params
 	now    func() time.Time
-	// names, when set, checks usernames and display names against the word list.
-	names func(name string) error
+	// names, when set, checks usernames and display names against the word list and
+	// the reserved names; field is "username" or "display_name".
+	names func(ctx context.Context, field, name string) error
+	bus   Publisher
 }
 
-// SetNameCheck makes registration refuse names the word list does not allow.
-func (s *Service) SetNameCheck(check func(name string) error) { s.names = check }
+// Publisher receives events after writes have succeeded.
+type Publisher interface {
+	Publish(e events.Event)
+}
+
+// SetNameCheck makes registration refuse names the word list or the reserved names do
+// not allow.
+func (s *Service) SetNameCheck(check func(ctx context.Context, field, name string) error) {
+	s.names = check
+}
+
+// SetPublisher makes the service announce ended sessions and tokens (AccessChanged), so
+// that open websockets of that person re-check their credential.
+func (s *Service) SetPublisher(p Publisher) { s.bus = p }
 
 // HashPassword hashes a password the way this service checks it.
 func (s *Service) HashPassword(password string) (string, error) {
@@ -65,13 +78,17 @@ type RegisterInput struct {
 	Username    string
 	Password    string
 	DisplayName string
+	// ByAdmin: an admin is creating the account (the console, the first admin), so the
+	// name check (the word list, the reserved role and staff names) is not applied: an
+	// admin may name a new secretary "支部书记". The character rules still are.
+	ByAdmin bool
 }
 
 // Register validates the input and creates the user.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error) {
-	username := strings.ToLower(strings.TrimSpace(in.Username))
-	if !utf8.ValidString(in.Username) || !usernameRE.MatchString(username) {
-		return nil, fault.Invalid("username", "用户名须为 2–32 个字母、数字、下划线或连字符 (username must be 2–32 letters, digits, _ or -)")
+	username, err := NormalizeUsername(in.Username)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkPassword(in.Password); err != nil {
 		return nil, err
@@ -80,11 +97,16 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	if err != nil {
 		return nil, err
 	}
-	if s.names != nil {
-		for _, n := range []string{username, display} {
-			if err := s.names(n); err != nil {
-				return nil, err
-			}
+	// A taken name says so first, whatever else is wrong with it: ａｄｍｉｎ is admin's.
+	if _, err := s.store.UserByUsername(ctx, username); err == nil {
+		return nil, errUsernameTaken
+	}
+	if s.names != nil && !in.ByAdmin {
+		if err := s.names(ctx, "username", username); err != nil {
+			return nil, err
+		}
+		if err := s.names(ctx, "display_name", display); err != nil {
+			return nil, err
 		}
 	}
 	hash, err := argon2id.CreateHash(in.Password, s.params)
@@ -94,7 +116,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 	u := &User{Username: username, DisplayName: display, PasswordHash: hash, CreatedAt: s.now()}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
-			return nil, fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
+			if _, e := s.store.UserByUsername(ctx, username); e == nil {
+				return nil, errUsernameTaken
+			}
+			// The skeleton index refused it: another name looks the same.
+			return nil, fault.Conflict("username_confusable", "该用户名与已有用户名过于相似 (this username looks too like an existing one)")
 		}
 		return nil, err
 	}
@@ -111,24 +137,14 @@ func checkPassword(p string) error {
 	return nil
 }
 
-// CleanDisplayName trims and checks a display name, falling back to the username.
-func CleanDisplayName(name, username string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return username, nil
-	}
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 50 || strings.ContainsAny(name, "\x00\r\n\t<>") {
-		return "", fault.Invalid("display_name", "显示名称须为 1–50 个字符，且不含换行或尖括号 (display name must be 1–50 characters without line breaks or angle brackets)")
-	}
-	return name, nil
-}
+var errUsernameTaken = fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
 
 // errBadLogin is deliberately the same for an unknown user and a wrong password.
 var errBadLogin = fault.Unauthorized("用户名或密码错误 (wrong username or password)")
 
 // Login checks the password and opens a session. It returns the raw cookie value.
 func (s *Service) Login(ctx context.Context, username, password string) (*User, *Session, string, error) {
-	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	u, err := s.store.UserByUsername(ctx, CanonicalUsername(username))
 	if errors.Is(err, fault.ErrNotFound) {
 		// Hash anyway so that timing does not reveal which usernames exist.
 		_, _ = argon2id.CreateHash(password, s.params)
@@ -155,7 +171,17 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 
 // Logout ends the session behind the raw cookie value.
 func (s *Service) Logout(ctx context.Context, raw string) error {
-	return s.store.DeleteSession(ctx, HashToken(raw))
+	sess, err := s.store.SessionByHash(ctx, HashToken(raw))
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := s.store.DeleteSession(ctx, sess.TokenHash); err != nil {
+		return err
+	}
+	s.accessChanged(sess.UserID)
+	return nil
 }
 
 // SessionUser resolves a raw cookie value to its live session and user.
@@ -180,9 +206,21 @@ func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Session,
 
 // CreateToken makes a personal access token; the raw value is returned once.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (string, *Token, error) {
-	name = strings.TrimSpace(name)
-	if !utf8.ValidString(name) || name == "" || utf8.RuneCountInString(name) > 100 {
-		return "", nil, fault.Invalid("name", "令牌名称须为 1–100 个字符 (token name must be 1–100 characters)")
+	if !utf8.ValidString(name) {
+		return "", nil, errTokenName
+	}
+	name = strings.TrimSpace(markup.StripControls(name))
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return "", nil, errTokenName
+	}
+	// Counted before the insert, so two racing requests may both pass at MaxTokens-1:
+	// the cap bounds what a person piles up, it is not a security boundary.
+	have, err := s.store.ListTokens(ctx, userID)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(have) >= MaxTokens {
+		return "", nil, errTooManyTokens
 	}
 	raw := "jy_" + randomToken()
 	t := &Token{UserID: userID, Name: name, TokenHash: HashToken(raw), CreatedAt: s.now()}
@@ -218,7 +256,7 @@ func (s *Service) EnsureAdmin(ctx context.Context, password string) (created boo
 	if password == "" {
 		password = randomToken()[:20]
 	}
-	u, err := s.Register(ctx, RegisterInput{Username: "admin", Password: password, DisplayName: "管理员"})
+	u, err := s.Register(ctx, RegisterInput{Username: "admin", Password: password, DisplayName: "管理员", ByAdmin: true})
 	if err != nil {
 		return false, "", err
 	}
@@ -257,5 +295,5 @@ func (s *Service) User(ctx context.Context, id int64) (*User, error) {
 
 // UserByName returns one user by username, case-insensitively.
 func (s *Service) UserByName(ctx context.Context, username string) (*User, error) {
-	return s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	return s.store.UserByUsername(ctx, CanonicalUsername(username))
 }

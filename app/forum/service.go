@@ -11,6 +11,7 @@ import (
 
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
+	"jiayuan/app/markup"
 )
 
 // Limits on what users write.
@@ -511,21 +512,23 @@ func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string
 	return p, b, nil
 }
 
-// CleanTitle trims a title and checks its length and characters.
+// CleanTitle trims a title and checks its length and characters. Line breaks and other
+// control characters are refused; invisible format characters (bidi overrides,
+// zero-width joiners) are dropped, so a title cannot show one text and hold another.
 func CleanTitle(title string) (string, error) {
 	if !utf8.ValidString(title) {
 		return "", fault.Invalid("title", "标题含有无效的 UTF-8 字符 (title is not valid UTF-8)")
 	}
-	title = strings.TrimSpace(title)
+	if strings.IndexFunc(title, unicode.IsControl) >= 0 {
+		return "", fault.Invalid("title", "标题不能包含换行或控制字符 (title must not contain line breaks or control characters)")
+	}
+	title = strings.TrimSpace(markup.StripControls(title))
 	n := utf8.RuneCountInString(title)
 	if n == 0 {
 		return "", fault.Invalid("title", "标题不能为空 (title must not be empty)")
 	}
 	if n > MaxTitleRunes {
 		return "", fault.Invalid("title", "标题最多 %d 个字符，现为 %d (title must be at most %d characters, it has %d)", MaxTitleRunes, n, MaxTitleRunes, n)
-	}
-	if strings.IndexFunc(title, func(r rune) bool { return unicode.IsControl(r) }) >= 0 {
-		return "", fault.Invalid("title", "标题不能包含换行或控制字符 (title must not contain line breaks or control characters)")
 	}
 	return title, nil
 }

@@ -69,3 +69,18 @@ func TestPlainTextAndHighlight(t *testing.T) {
 		t.Fatalf("Highlight = %q", h)
 	}
 }
+
+func TestStripControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"\u202Enimda":                         "nimda",
+		"a\u200Bd\u200Cm\u200Di\u2060n\uFEFF": "admin",
+		"管理\u2066员\u2069":                     "管理员",
+		"x\u200E\u200F\u061Cy":                "xy",
+		"tab\there\nline\u2028":               "tabhereline",
+		"王伟 ❤":                                "王伟 ❤",
+	} {
+		if got := StripControls(in); got != want {
+			t.Errorf("StripControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/events"
 	"jiayuan/app/fault"
 )
 
@@ -36,7 +37,7 @@ func (s *Service) Users(ctx context.Context, actorID int64, q string, after int6
 }
 
 func (s *Service) userByName(ctx context.Context, username string) (*accounts.User, error) {
-	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
+	u, err := s.store.UserByUsername(ctx, accounts.CanonicalUsername(username))
 	if err != nil {
 		return nil, fault.NotFound("用户 (user)")
 	}
@@ -67,12 +68,16 @@ func (s *Service) SetBanned(ctx context.Context, actorID int64, username string,
 		action = "user.unban"
 	}
 	s.Audit(ctx, actorID, action, "*", "user:"+itoa(u.ID), map[string]bool{"banned": u.Banned}, map[string]bool{"banned": banned})
+	if banned {
+		s.bus.Publish(events.Event{Type: events.AccessChanged, UserID: u.ID})
+	}
 	u.Banned = banned
 	return u, nil
 }
 
 // ResetPassword gives a user a new random password, returned once to show the admin,
-// and ends the user's sessions. The audit log records the reset, never the password.
+// and ends the user's sessions and personal access tokens: whoever held the old
+// password may have made either. The audit log records the reset, never the password.
 func (s *Service) ResetPassword(ctx context.Context, actorID int64, username string) (string, error) {
 	if err := s.requireSite(actorID, "users", "manage"); err != nil {
 		return "", err
@@ -90,5 +95,6 @@ func (s *Service) ResetPassword(ctx context.Context, actorID int64, username str
 		return "", err
 	}
 	s.Audit(ctx, actorID, "user.reset_password", "*", "user:"+itoa(u.ID), nil, nil)
+	s.bus.Publish(events.Event{Type: events.AccessChanged, UserID: u.ID})
 	return pw, nil
 }

@@ -127,15 +127,14 @@ func (s *Service) Screen(text string) (string, bool, error) {
 	return m.Mask(text), action == words.Hold, nil
 }
 
-// CheckName refuses a username or display name with any listed word in it.
-func (s *Service) CheckName(name string) error {
-	m := s.words.m.Load()
-	if m == nil {
-		return nil
+// CheckName refuses a username or display name (field says which) with any listed
+// word in it, or one that poses as a role or a member of staff (see reserved).
+func (s *Service) CheckName(ctx context.Context, field, name string) error {
+	if m := s.words.m.Load(); m != nil {
+		if found := m.Find(name); len(found) > 0 {
+			w := name[found[0].Start:found[0].End]
+			return fault.Invalid(field, "名称含有不允许的词语「%s」(the name contains a word that is not allowed: %q)", w, w)
+		}
 	}
-	if found := m.Find(name); len(found) > 0 {
-		w := name[found[0].Start:found[0].End]
-		return fault.Invalid("username", "名称含有不允许的词语「%s」(the name contains a word that is not allowed: %q)", w, w)
-	}
-	return nil
+	return s.checkReserved(ctx, field, name)
 }

@@ -57,15 +57,23 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 // ensureIndexes creates the index behind each query. Creating an index that exists is a
 // no-op, so every start runs it.
 func (s *Store) ensureIndexes(ctx context.Context) error {
+	// Before the unique index on it: users stored without a skeleton would all be null.
+	if err := s.fillSkeletons(ctx); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
 	type k = bson.E
 	unique := options.Index().SetUnique(true)
 	idx := []struct {
 		c      *mongo.Collection
 		models []mongo.IndexModel
 	}{
-		{s.users, []mongo.IndexModel{{Keys: bson.D{k{Key: "username", Value: 1}}, Options: unique}}},
-		{s.sessions, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}}}}},
-		{s.tokens, []mongo.IndexModel{{Keys: bson.D{k{Key: "token_hash", Value: 1}}, Options: unique}}},
+		{s.users, []mongo.IndexModel{{Keys: bson.D{k{Key: "username", Value: 1}}, Options: unique},
+			// Its own options: the driver writes the generated name into the options it
+			// is given, so a shared one would name this index after the one before.
+			{Keys: bson.D{k{Key: "skeleton", Value: 1}}, Options: options.Index().SetUnique(true).SetName("skeleton_1")}}},
+		{s.sessions, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}}}, {Keys: bson.D{k{Key: "expires_at", Value: 1}}}}},
+		{s.tokens, []mongo.IndexModel{{Keys: bson.D{k{Key: "token_hash", Value: 1}}, Options: unique},
+			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: 1}}}}},
 		{s.roles, []mongo.IndexModel{{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "role", Value: 1}, k{Key: "domain", Value: 1}}, Options: unique}}},
 		{s.boards, []mongo.IndexModel{
 			{Keys: bson.D{k{Key: "slug", Value: 1}}, Options: unique},

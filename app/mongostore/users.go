@@ -19,6 +19,8 @@ type userDoc struct {
 	PasswordHash string     `bson:"password_hash"`
 	CreatedAt    *time.Time `bson:"created_at"`
 	Banned       bool       `bson:"banned"`
+	// Skeleton is accounts.Skeleton(Username), unique: look-alike names cannot coexist.
+	Skeleton string `bson:"skeleton"`
 }
 
 func (d *userDoc) user() *accounts.User {
@@ -30,9 +32,15 @@ func (s *Store) SetUserBanned(ctx context.Context, id int64, banned bool) error 
 	return s.setUser(ctx, id, bson.M{"banned": banned}, banned)
 }
 
-// SetPasswordHash replaces a user's password and ends their sessions.
+// SetPasswordHash replaces a user's password and ends their sessions and tokens. There
+// is no transaction: a crash after the password changed leaves tokens a retried reset
+// ends (the admin sees the reset fail, and a reset is safe to repeat).
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
-	return s.setUser(ctx, id, bson.M{"password_hash": hash}, true)
+	if err := s.setUser(ctx, id, bson.M{"password_hash": hash}, true); err != nil {
+		return err
+	}
+	_, err := s.tokens.DeleteMany(ctx, bson.M{"user_id": id})
+	return err
 }
 
 // setUser updates a user, then (if endSessions) deletes their sessions: in that order, so
@@ -69,7 +77,8 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.users.InsertOne(ctx, userDoc{ID: id, Username: u.Username, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: tm(u.CreatedAt)})
+	_, err = s.users.InsertOne(ctx, userDoc{ID: id, Username: u.Username, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: tm(u.CreatedAt),
+		Skeleton: accounts.Skeleton(u.Username)})
 	if err != nil {
 		return conflict(err, "username_taken", "username taken")
 	}
@@ -133,7 +142,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (*accounts.Sessi
 	if err := s.sessions.FindOne(ctx, bson.M{"_id": hash}).Decode(&d); err != nil {
 		return nil, notFound(err, "session")
 	}
-	return &accounts.Session{TokenHash: d.TokenHash, UserID: d.UserID, CSRFToken: d.CSRFToken, CreatedAt: fromTm(d.CreatedAt), ExpiresAt: fromTm(d.ExpiresAt)}, nil
+	return d.session(), nil
 }
 
 // DeleteSession removes a session; removing a missing one is not an error.
@@ -169,5 +178,5 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (*accounts.Token, 
 	if err := s.tokens.FindOne(ctx, bson.M{"token_hash": hash}).Decode(&d); err != nil {
 		return nil, notFound(err, "token")
 	}
-	return &accounts.Token{ID: d.ID, UserID: d.UserID, Name: d.Name, TokenHash: d.TokenHash, CreatedAt: fromTm(d.CreatedAt)}, nil
+	return d.token(), nil
 }

@@ -120,6 +120,14 @@ var migrations = []string{
 	CREATE UNIQUE INDEX records_key ON records(kind, key);
 	CREATE INDEX records_k1 ON records(kind, k1, id);
 	CREATE INDEX records_k2 ON records(kind, k2, id);`,
+
+	// 5: the confusable skeleton of each username (accounts.Skeleton), unique, so that
+	// look-alike names cannot both exist; fillSkeletons computes it for existing users.
+	// Personal access tokens are listed per user.
+	`ALTER TABLE users ADD COLUMN skeleton TEXT;
+	CREATE UNIQUE INDEX users_skeleton ON users(skeleton);
+	CREATE INDEX tokens_user ON tokens(user_id, id);
+	CREATE INDEX sessions_expires ON sessions(expires_at);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -142,5 +150,5 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return s.fillSkeletons(ctx)
 }

@@ -24,10 +24,11 @@ func scanUser(row scanner) (*accounts.User, error) {
 	return &u, nil
 }
 
-// CreateUser stores u and sets its id.
+// CreateUser stores u and sets its id. A username whose skeleton another user has is a
+// conflict, as a taken one is.
 func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)`,
-		u.Username, u.DisplayName, u.PasswordHash, ms(u.CreatedAt))
+	res, err := s.w.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, created_at, skeleton) VALUES (?, ?, ?, ?, ?)`,
+		u.Username, u.DisplayName, u.PasswordHash, ms(u.CreatedAt), accounts.Skeleton(u.Username))
 	if err != nil {
 		return conflict(err, "username_taken", "username taken")
 	}
@@ -100,7 +101,7 @@ func (s *Store) SetUserBanned(ctx context.Context, id int64, banned bool) error 
 	})
 }
 
-// SetPasswordHash replaces a user's password and ends their sessions.
+// SetPasswordHash replaces a user's password and ends their sessions and tokens.
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ?`, hash, id)
@@ -110,7 +111,10 @@ func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fault.NotFound("user")
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		if _, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE user_id = ?`, id)
 		return err
 	})
 }

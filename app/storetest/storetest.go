@@ -57,6 +57,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"RelocatePosts", testRelocatePosts},
 		{"HeldPosts", testHeldPosts},
 		{"Records", testRecords},
+		{"AccessLists", testAccessLists},
+		{"ConfusableUsernames", testConfusableUsernames},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"strconv"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
@@ -23,7 +26,7 @@ func (s *Server) apiRegister(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput(req))
+	u, err := s.Accounts.Register(c.UserContext(), accounts.RegisterInput{Username: req.Username, Password: req.Password, DisplayName: req.DisplayName})
 	if err != nil {
 		return err
 	}
@@ -87,4 +90,87 @@ func (s *Server) apiMe(c *fiber.Ctx) error {
 		return fault.Unauthorized("请先登录 (please sign in first)")
 	}
 	return c.JSON(fiber.Map{"user": toUser(u), "roles": s.Policy.RolesOf(u.ID)})
+}
+
+// tokenJSON is a personal access token as its owner sees it: never the secret.
+type tokenJSON struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// sessionJSON is a signed-in browser as its owner sees it.
+type sessionJSON struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Current marks the session the request came with.
+	Current bool `json:"current"`
+}
+
+var errSignIn = fault.Unauthorized("请先登录 (please sign in first)")
+
+func (s *Server) apiTokens(c *fiber.Ctx) error {
+	uid := userID(c)
+	if uid == 0 {
+		return errSignIn
+	}
+	ts, err := s.Accounts.Tokens(c.UserContext(), uid)
+	if err != nil {
+		return err
+	}
+	out := make([]tokenJSON, len(ts))
+	for i, t := range ts {
+		out[i] = tokenJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
+	}
+	return c.JSON(fiber.Map{"tokens": out})
+}
+
+func (s *Server) apiRevokeToken(c *fiber.Ctx) error {
+	uid := userID(c)
+	if uid == 0 {
+		return errSignIn
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return fault.NotFound("访问令牌 (token)")
+	}
+	if err := s.Accounts.RevokeToken(c.UserContext(), uid, id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) apiSessions(c *fiber.Ctx) error {
+	w := caller(c)
+	if w.user == nil {
+		return errSignIn
+	}
+	ss, err := s.Accounts.Sessions(c.UserContext(), w.user.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"sessions": sessionsJSON(ss, w.session)})
+}
+
+func sessionsJSON(ss []*accounts.Session, current *accounts.Session) []sessionJSON {
+	out := make([]sessionJSON, len(ss))
+	for i, x := range ss {
+		out[i] = sessionJSON{ID: x.ID(), CreatedAt: x.CreatedAt, ExpiresAt: x.ExpiresAt, Current: current != nil && x.TokenHash == current.TokenHash}
+	}
+	return out
+}
+
+func (s *Server) apiEndSession(c *fiber.Ctx) error {
+	w := caller(c)
+	if w.user == nil {
+		return errSignIn
+	}
+	if err := s.Accounts.EndSession(c.UserContext(), w.user.ID, c.Params("id")); err != nil {
+		return err
+	}
+	if w.session != nil && w.session.ID() == c.Params("id") {
+		s.clearSessionCookie(c)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
 }

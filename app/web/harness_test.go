@@ -95,6 +95,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	}
 	bus.Subscribe(e.mod.Handle)
 	acc.SetNameCheck(e.mod.CheckName)
+	acc.SetPublisher(bus)
 	e.search, err = search.NewService(filepath.Join(t.TempDir(), "search.bleve"), fold, st, log)
 	if err != nil {
 		t.Fatal(err)

@@ -351,6 +351,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"Post": postJSON{}, "Notification": notificationJSON{}, "Hit": hitJSON{},
 		"Report": reportJSON{}, "Branch": branchJSON{}, "AuditEntry": moderation.Entry{}, "Rule": words.Rule{},
 		"Silence": moderation.Silence{}, "Assignment": policy.Assignment{},
+		"AccessToken": tokenJSON{}, "Session": sessionJSON{},
 	} {
 		s := schemas[name]
 		if s == nil {

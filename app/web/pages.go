@@ -102,6 +102,7 @@ func newPages() (*pages, error) {
 		"html":   trustedHTML,
 		"indent": func(d int) int { return min(d, forum.MaxDepth) },
 		"name":   authorName,
+		"uname":  authorUsername,
 		"prev":   func(n int64) int64 { return n - 1 },
 		"split":  strings.Fields,
 		"t": func(cat map[string]string, key string) string {
@@ -163,6 +164,15 @@ func boardDescription(lang string, b *forum.Board) string {
 func authorName(users map[int64]*accounts.User, id int64) string {
 	if u, ok := users[id]; ok {
 		return u.DisplayName
+	}
+	return fmt.Sprintf("#%d", id)
+}
+
+// authorUsername is shown beside (or on hover over) a display name, which anyone may
+// choose, so that two people with one display name can be told apart.
+func authorUsername(users map[int64]*accounts.User, id int64) string {
+	if u, ok := users[id]; ok {
+		return u.Username
 	}
 	return fmt.Sprintf("#%d", id)
 }

@@ -30,6 +30,15 @@ var openRoutes = map[string]string{
 	"POST /register":             "becoming a user",
 	"POST /logout":               "signing out",
 	"GET /ws":                    "the socket itself; every channel subscription is decided by policy (see live.go)",
+
+	// The caller's own credentials: services scope every query to the caller.
+	"GET /api/v1/auth/tokens":          "the caller's own access tokens",
+	"DELETE /api/v1/auth/tokens/:id":   "revoking one of the caller's own tokens (another's is not found)",
+	"GET /api/v1/auth/sessions":        "the caller's own signed-in sessions",
+	"DELETE /api/v1/auth/sessions/:id": "ending one of the caller's own sessions (another's is not found)",
+	"GET /settings/tokens":             "the caller's own tokens and sessions; creating one asks the policy",
+	"POST /settings/tokens/:id/revoke": "revoking one of the caller's own tokens",
+	"POST /settings/sessions/:id/end":  "ending one of the caller's own sessions",
 }
 
 // OpenRoutes lists the routes that make no policy decision, with the reason.
@@ -66,6 +75,10 @@ func (s *Server) routes() {
 	api.Post("/auth/login", signIn, s.apiLogin)
 	api.Post("/auth/logout", s.apiLogout)
 	api.Post("/auth/tokens", s.apiCreateToken)
+	api.Get("/auth/tokens", s.apiTokens)
+	api.Delete("/auth/tokens/:id", s.apiRevokeToken)
+	api.Get("/auth/sessions", s.apiSessions)
+	api.Delete("/auth/sessions/:id", s.apiEndSession)
 	api.Get("/me", s.apiMe)
 	api.Get("/boards", s.apiBoards)
 	api.Get("/boards/:slug/threads", s.apiThreads)
@@ -116,6 +129,10 @@ func (s *Server) routes() {
 	a.Get("/register", s.pageRegister)
 	a.Post("/register", signIn, s.formRegister)
 	a.Post("/logout", s.formLogout)
+	a.Get("/settings/tokens", s.pageTokens)
+	a.Post("/settings/tokens", s.formCreateToken)
+	a.Post("/settings/tokens/:id/revoke", s.formRevokeToken)
+	a.Post("/settings/sessions/:id/end", s.formEndSession)
 	a.Get("/search", s.decide("search", "use"), s.pageSearch)
 	a.Get("/notifications", s.ownNotifications, s.pageNotifications)
 	a.Post("/notifications/read", s.ownNotifications, s.formMarkRead)

@@ -60,7 +60,7 @@ func admin(ctx context.Context, args []string) error {
 	}
 	switch {
 	case verb == "create-user" && (len(pos) == 2 || len(pos) == 3):
-		in := accounts.RegisterInput{Username: pos[0], Password: pos[1]}
+		in := accounts.RegisterInput{Username: pos[0], Password: pos[1], ByAdmin: true}
 		if len(pos) == 3 {
 			in.DisplayName = pos[2]
 		}

@@ -107,6 +107,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	}
 	n.bus.Subscribe(n.mod.Handle)
 	n.accounts.SetNameCheck(n.mod.CheckName)
+	n.accounts.SetPublisher(n.bus)
 	if n.search, err = search.NewService(cfg.SearchDir, fold, st, log); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("search index: %w", err)
@@ -141,6 +142,7 @@ func (n *node) start(ctx context.Context) {
 	go n.notify.Run(ctx)
 	go n.search.Run(ctx)
 	go n.mod.FollowStore(ctx, 10*time.Second)
+	go n.accounts.RunSweeper(ctx, time.Hour, n.log)
 }
 
 func newLogger(level string) *slog.Logger {

@@ -91,7 +91,8 @@ function el(tag, attrs = {}, ...kids) {
 function renderPost(p) {
   const tree = thread.dataset.tree === 'true';
   const head = el('header', { class: 'post-head' },
-    el('span', { class: 'author' }, p.author.display_name || ('#' + p.author.id)),
+    el('span', { class: 'author', title: '@' + p.author.username }, p.author.display_name || ('#' + p.author.id)),
+    el('span', { class: 'handle' }, '@' + p.author.username),
     el('a', { class: 'seq', href: '#p' + p.seq }, '#' + p.seq),
     el('time', { datetime: p.created_at }, when(p.created_at)));
   if (p.reply_to_seq && (!tree || p.depth >= 3)) {
