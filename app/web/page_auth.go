@@ -1,7 +1,10 @@
 package web
 
 import (
+	"fmt"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,10 +72,46 @@ func (s *Server) formLogout(c *fiber.Ctx) error {
 	return c.Redirect("/", fiber.StatusSeeOther)
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// safeNext keeps redirects after sign-in on this site: it returns a path on this origin,
+// or "/". Browsers are lenient where a plain prefix check is not: they drop tabs and
+// newlines inside a URL ("/\t/evil" becomes "//evil"), read "\" as "/", and something
+// between us and the browser may decode "%2F" or "%5C". So anything with a control
+// character, a space or a backslash is refused before parsing, the parsed target must be
+// a bare path (no scheme, host or user), its decoded path must not start with "//" or
+// hold a backslash or control character, and the answer is re-encoded from the parts,
+// so it is plain ASCII starting with exactly one slash.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
-		return "/"
+	const home = "/"
+	if !strings.HasPrefix(next, "/") || strings.IndexFunc(next, unsafeInURL) >= 0 {
+		return home
 	}
-	return strings.Clone(next)
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.IndexFunc(u.Path, unsafeInURL) >= 0 {
+		return home
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: asciiQuery(u.RawQuery), Fragment: u.Fragment}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return home
+	}
+	return out
+}
+
+// unsafeInURL is what a browser may drop or reinterpret inside a URL.
+func unsafeInURL(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || !unicode.IsPrint(r)
+}
+
+// asciiQuery percent-encodes the bytes of a raw query that are not ASCII, leaving the
+// rest as the client wrote it.
+func asciiQuery(q string) string {
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if c := q[i]; c >= 0x80 {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
