@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,6 +175,7 @@ type client struct {
 	e      *env
 	cookie string
 	csrf   string
+	pre    string // the pre-session cookie of the sign-in forms
 	bearer string
 	header map[string]string
 }
@@ -218,9 +220,13 @@ func (c *client) do(method, path string, body any) resp {
 	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
 }
 
-// form posts an HTML form as a browser without JavaScript would.
+// form posts an HTML form as a browser without JavaScript would. The sign-in and
+// sign-up forms are fetched first, as a browser does, for their pre-session CSRF token.
 func (c *client) form(path string, values map[string]string) resp {
 	c.e.t.Helper()
+	if _, given := values["_csrf"]; !given && (path == "/login" || path == "/register") {
+		values = c.withFormToken(path, values)
+	}
 	var b strings.Builder
 	first := true
 	for k, v := range values {
@@ -236,6 +242,9 @@ func (c *client) form(path string, values map[string]string) resp {
 	if c.cookie != "" {
 		req.Header.Set("Cookie", "jy_session="+c.cookie)
 	}
+	if c.pre != "" {
+		req.Header.Add("Cookie", "jy_presession="+c.pre)
+	}
 	res, err := c.e.send(req)
 	if err != nil {
 		c.e.t.Fatal(err)
@@ -246,6 +255,35 @@ func (c *client) form(path string, values map[string]string) resp {
 		c.cookie = ck
 	}
 	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
+}
+
+// withFormToken loads the form page at path, keeps its pre-session cookie, and returns
+// values with the form's _csrf field added.
+func (c *client) withFormToken(path string, values map[string]string) map[string]string {
+	c.e.t.Helper()
+	page := c.page(path)
+	if v := cookieFrom(page.Header, "jy_presession"); v != "" {
+		c.pre = v
+	}
+	m := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindStringSubmatch(page.Body)
+	if m == nil {
+		c.e.t.Fatalf("no _csrf field in %s: %d\n%s", path, page.Status, page.Body)
+	}
+	out := map[string]string{"_csrf": m[1]}
+	for k, v := range values {
+		out[k] = v
+	}
+	return out
+}
+
+func cookieFrom(h http.Header, name string) string {
+	for _, sc := range h.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(sc, name+"="); ok {
+			v, _, _ = strings.Cut(v, ";")
+			return v
+		}
+	}
+	return ""
 }
 
 // user registers and signs in a new browser user.

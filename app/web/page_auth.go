@@ -18,24 +18,32 @@ type authForm struct {
 	Next        string
 	Error       string
 	Closed      bool
+	// Token is the form's CSRF token: the session's, or a guest's pre-session token.
+	Token string
 }
 
 func (s *Server) pageLogin(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "login", s.pages.catalogs[lang(c)]["login"], authForm{Next: safeNext(c.Query("next"))})
+	return s.render(c, fiber.StatusOK, "login", s.pages.catalogs[lang(c)]["login"], authForm{Next: safeNext(c.Query("next")), Token: s.formToken(c)})
 }
 
 func (s *Server) pageRegister(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, "register", s.pages.catalogs[lang(c)]["register"], authForm{Next: safeNext(c.Query("next")), Closed: !s.Config.OpenRegistration})
+	return s.render(c, fiber.StatusOK, "register", s.pages.catalogs[lang(c)]["register"], authForm{Next: safeNext(c.Query("next")), Closed: !s.Config.OpenRegistration, Token: s.formToken(c)})
 }
 
 func (s *Server) formLogin(c *fiber.Ctx) error {
 	username, next := strings.Clone(c.FormValue("username")), safeNext(c.FormValue("next"))
-	_, sess, raw, err := s.Accounts.Login(c.UserContext(), username, c.FormValue("password"))
+	err := s.checkFormToken(c)
+	var sess *accounts.Session
+	var raw string
+	if err == nil {
+		_, sess, raw, err = s.Accounts.Login(c.UserContext(), username, c.FormValue("password"))
+	}
 	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
-		return s.render(c, statusOf[fe.Kind], "login", s.pages.catalogs[lang(c)]["login"], authForm{Username: username, Next: next, Error: fe.Message})
+		return s.render(c, statusOf[fe.Kind], "login", s.pages.catalogs[lang(c)]["login"], authForm{Username: username, Next: next, Error: fe.Message, Token: s.formToken(c)})
 	} else if err != nil {
 		return err
 	}
+	s.clearPreSessionCookie(c)
 	s.setSessionCookie(c, raw, sess.ExpiresAt)
 	return c.Redirect(next, fiber.StatusSeeOther)
 }
@@ -46,17 +54,21 @@ func (s *Server) formRegister(c *fiber.Ctx) error {
 	if !s.Config.OpenRegistration {
 		return errRegistrationClosed
 	}
-	_, err := s.Accounts.Register(c.UserContext(), in)
+	err := s.checkFormToken(c)
+	if err == nil {
+		_, err = s.Accounts.Register(c.UserContext(), in)
+	}
 	if err == nil {
 		var sess *accounts.Session
 		var raw string
 		if _, sess, raw, err = s.Accounts.Login(c.UserContext(), in.Username, in.Password); err == nil {
+			s.clearPreSessionCookie(c)
 			s.setSessionCookie(c, raw, sess.ExpiresAt)
 			return c.Redirect(form.Next, fiber.StatusSeeOther)
 		}
 	}
 	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
-		form.Error = fe.Message
+		form.Error, form.Token = fe.Message, s.formToken(c)
 		return s.render(c, statusOf[fe.Kind], "register", s.pages.catalogs[lang(c)]["register"], form)
 	}
 	return err
