@@ -120,6 +120,16 @@ var migrations = []string{
 	CREATE UNIQUE INDEX records_key ON records(kind, key);
 	CREATE INDEX records_k1 ON records(kind, k1, id);
 	CREATE INDEX records_k2 ON records(kind, k2, id);`,
+
+	// 5: fixed-window rate-limit counts shared by every process on this database; a
+	// window is named by the Unix second it ends.
+	`CREATE TABLE rate_counters (
+		key TEXT NOT NULL,
+		"window" INTEGER NOT NULL,
+		count INTEGER NOT NULL,
+		PRIMARY KEY (key, "window")
+	) WITHOUT ROWID;
+	CREATE INDEX rate_counters_window ON rate_counters("window");`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
