@@ -112,7 +112,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	go nt.Run(fctx)
 	go e.search.Run(fctx)
 	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Moderation: e.mod, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
-		Live: realtime.NewServer(e.hub, backend, log)})
+		Live: realtime.NewServer(e.hub, backend, log), Limits: st})
 	if err != nil {
 		t.Fatal(err)
 	}
