@@ -27,7 +27,7 @@ type Limiter struct {
 	max    int64
 	every  time.Duration
 	now    func() time.Time
-	purged atomic.Int64 // the window whose start this node last purged up to
+	purged atomic.Int64 // the window (by its end) for which this node last purged
 }
 
 // New returns a limiter of max hits per key per window; now is the clock (nil:
