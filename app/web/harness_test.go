@@ -112,7 +112,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	go nt.Run(fctx)
 	go e.search.Run(fctx)
 	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Moderation: e.mod, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
-		Live: realtime.NewServer(e.hub, backend, log), Limits: st})
+		Live: realtime.NewServer(e.hub, backend, log), Limits: st, Now: limitClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +125,10 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Cleanup(func() { e.srv.Shutdown(time.Second) })
 	return e
 }
+
+// limitClock stops the rate-limit windows' clock, so that no window edge can fall
+// between the attempts of a test.
+func limitClock() time.Time { return time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC) }
 
 // send makes a real HTTP round trip to the server on its local port, so limits that
 // the HTTP server enforces (body size) behave as in production.

@@ -12,16 +12,13 @@ import (
 )
 
 // node starts another Jiayuan web server over e's store and services, with its own
-// settings, and returns its address. Its rate-limit clock stands still, so no window
-// edge falls inside a test.
+// settings, and returns its address. It shares e's stopped rate-limit clock.
 func (e *env) node(mutate func(*config.Config)) string {
 	e.t.Helper()
 	d := e.srv.Deps
 	cfg := *d.Config
 	mutate(&cfg)
 	d.Config = &cfg
-	fixed := time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC)
-	d.Now = func() time.Time { return fixed }
 	srv, err := web.New(d)
 	if err != nil {
 		e.t.Fatal(err)
