@@ -5,9 +5,11 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,6 +36,13 @@ type Config struct {
 	PageCacheMB   int
 	ShutdownGrace time.Duration
 	LogLevel      string
+	// TrustedProxies are the addresses (IPs or CIDR ranges) of the load balancers in
+	// front: only from them is X-Forwarded-For believed, and rate limits are keyed on
+	// the client address it gives. Empty: every peer is the client.
+	TrustedProxies []string
+	// MetricsToken, when set, is the bearer token /metrics requires; unset, /metrics
+	// answers only callers on this machine that came through no proxy.
+	MetricsToken string
 }
 
 // Load parses args (without the program and command names) over the environment.
@@ -53,12 +62,19 @@ func Load(args []string) (*Config, error) {
 	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
 	fs.IntVar(&c.PageCacheMB, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 64), "megabytes of ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")
 	fs.StringVar(&c.LogLevel, "log-level", env("JIAYUAN_LOG_LEVEL", "info"), "debug, info, warn or error (JIAYUAN_LOG_LEVEL)")
+	proxies := env("JIAYUAN_TRUSTED_PROXIES", "")
+	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated IPs or CIDR ranges of the load balancers in front, whose X-Forwarded-For is believed (JIAYUAN_TRUSTED_PROXIES)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("JIAYUAN_METRICS_TOKEN", ""), "bearer token required for /metrics; empty: /metrics answers only local callers (JIAYUAN_METRICS_TOKEN)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long to let requests finish on SIGTERM")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if c.TrustedProxies, err = parseProxies(proxies); err != nil {
+		return nil, err
 	}
 	c.AdminPassword = os.Getenv("JIAYUAN_ADMIN_PASSWORD")
 	if c.SearchDir == "" {
@@ -75,6 +91,23 @@ func Load(args []string) (*Config, error) {
 		c.OpenRegistration = v
 	}
 	return c, nil
+}
+
+// parseProxies splits a comma-separated list of IPs and CIDR ranges, refusing anything
+// else: a typo must not quietly trust nobody, or everybody.
+func parseProxies(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an IP address or CIDR range", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func env(key, def string) string {

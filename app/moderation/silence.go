@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/records"
@@ -82,6 +83,9 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 	if u.ID == actorID {
 		return nil, fault.Invalid("user", "不能禁言自己 (you cannot silence yourself)")
 	}
+	if err := s.checkOutranked(actorID, u, domain); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	si := &Silence{UserID: u.ID, Domain: domain, Until: now.Add(d), Reason: reason, ActorID: actorID, At: now}
 	r, err := records.New(kindSilence, "", itoa(u.ID), domain, now, si)
@@ -93,6 +97,29 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 	}
 	s.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
 	return si, nil
+}
+
+// authorityRoles are the roles that give power over other people or their posts. A
+// silence is refused when its target holds one of them, site-wide or in the silence's
+// scope, that the actor does not: a board's moderator may silence a fellow moderator of
+// that board, but not an admin (or the committee could be gagged by those it
+// appointed), nor a mentor. The standings activist and member are no authority.
+var authorityRoles = []string{"admin", "moderator", "secretary", "mentor"}
+
+// checkOutranked refuses a silence of someone holding an authority role, site-wide or
+// in domain, that the actor lacks there. Admins hold every power and pass.
+func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain string) error {
+	if s.policy.Holds(actorID, "admin", "*") {
+		return nil
+	}
+	for _, role := range authorityRoles {
+		held := s.policy.Holds(target.ID, role, "*") || domain != "*" && s.policy.Holds(target.ID, role, domain)
+		if held && !s.policy.Holds(actorID, role, "*") && !(domain != "*" && s.policy.Holds(actorID, role, domain)) {
+			return &fault.Error{Kind: fault.KindForbidden, Code: "silence_outranked", Field: "username",
+				Message: fmt.Sprintf("%s 持有你没有的角色 %s，你不能禁言此人 (%s holds the role %s, which you do not: you cannot silence them)", target.Username, role, target.Username, role)}
+		}
+	}
+	return nil
 }
 
 // CheckSilence refuses a write from a user silenced in the board or everywhere.

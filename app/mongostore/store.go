@@ -25,6 +25,8 @@ type Store struct {
 	users, sessions, tokens, roles        *mongo.Collection
 	boards, threads, posts, notifications *mongo.Collection
 	counters, records                     *mongo.Collection
+	// rateCounters are the fixed-window rate-limit counts every node shares.
+	rateCounters *mongo.Collection
 }
 
 // Open connects to uri, checks that the server answers, and creates the indexes every
@@ -47,6 +49,7 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 		roles: db.Collection("roles"), boards: db.Collection("boards"), threads: db.Collection("threads"),
 		posts: db.Collection("posts"), notifications: db.Collection("notifications"), counters: db.Collection("counters"),
 		records: db.Collection("records")}
+	s.rateCounters = db.Collection("rate_counters")
 	if err := s.ensureIndexes(ctx); err != nil {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
@@ -94,6 +97,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{k{Key: "kind", Value: 1}, k{Key: "k1", Value: 1}, k{Key: "_id", Value: -1}}},
 			{Keys: bson.D{k{Key: "kind", Value: 1}, k{Key: "k2", Value: 1}, k{Key: "_id", Value: -1}}},
 		}},
+		{s.rateCounters, []mongo.IndexModel{{Keys: bson.D{k{Key: "window", Value: 1}}}}},
 		{s.notifications, []mongo.IndexModel{
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: -1}}},
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "read", Value: 1}}},

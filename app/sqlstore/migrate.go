@@ -128,6 +128,15 @@ var migrations = []string{
 	CREATE UNIQUE INDEX users_skeleton ON users(skeleton);
 	CREATE INDEX tokens_user ON tokens(user_id, id);
 	CREATE INDEX sessions_expires ON sessions(expires_at);`,
+	// 6: fixed-window rate-limit counts shared by every process on this database; a
+	// window is named by the Unix second it ends.
+	`CREATE TABLE rate_counters (
+		key TEXT NOT NULL,
+		"window" INTEGER NOT NULL,
+		count INTEGER NOT NULL,
+		PRIMARY KEY (key, "window")
+	) WITHOUT ROWID;
+	CREATE INDEX rate_counters_window ON rate_counters("window");`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

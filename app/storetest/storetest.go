@@ -15,6 +15,7 @@ import (
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/notify"
+	"jiayuan/app/ratelimit"
 	"jiayuan/app/records"
 	"jiayuan/policy"
 )
@@ -26,6 +27,7 @@ type Store interface {
 	policy.Store
 	notify.Store
 	records.Store
+	ratelimit.Store
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
 }
@@ -59,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Records", testRecords},
 		{"AccessLists", testAccessLists},
 		{"ConfusableUsernames", testConfusableUsernames},
+		{"RateCounters", testRateCounters},
+		{"ConcurrentRateCounters", testConcurrentRateCounters},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

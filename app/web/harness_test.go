@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,7 +113,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	go nt.Run(fctx)
 	go e.search.Run(fctx)
 	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Moderation: e.mod, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
-		Live: realtime.NewServer(e.hub, backend, log)})
+		Live: realtime.NewServer(e.hub, backend, log), Limits: st, Now: limitClock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +126,10 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Cleanup(func() { e.srv.Shutdown(time.Second) })
 	return e
 }
+
+// limitClock stops the rate-limit windows' clock, so that no window edge can fall
+// between the attempts of a test.
+func limitClock() time.Time { return time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC) }
 
 // send makes a real HTTP round trip to the server on its local port, so limits that
 // the HTTP server enforces (body size) behave as in production.
@@ -175,6 +180,7 @@ type client struct {
 	e      *env
 	cookie string
 	csrf   string
+	pre    string // the pre-session cookie of the sign-in forms
 	bearer string
 	header map[string]string
 }
@@ -219,9 +225,13 @@ func (c *client) do(method, path string, body any) resp {
 	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
 }
 
-// form posts an HTML form as a browser without JavaScript would.
+// form posts an HTML form as a browser without JavaScript would. The sign-in and
+// sign-up forms are fetched first, as a browser does, for their pre-session CSRF token.
 func (c *client) form(path string, values map[string]string) resp {
 	c.e.t.Helper()
+	if _, given := values["_csrf"]; !given && (path == "/login" || path == "/register") {
+		values = c.withFormToken(path, values)
+	}
 	var b strings.Builder
 	first := true
 	for k, v := range values {
@@ -237,6 +247,9 @@ func (c *client) form(path string, values map[string]string) resp {
 	if c.cookie != "" {
 		req.Header.Set("Cookie", "jy_session="+c.cookie)
 	}
+	if c.pre != "" {
+		req.Header.Add("Cookie", "jy_presession="+c.pre)
+	}
 	res, err := c.e.send(req)
 	if err != nil {
 		c.e.t.Fatal(err)
@@ -247,6 +260,35 @@ func (c *client) form(path string, values map[string]string) resp {
 		c.cookie = ck
 	}
 	return resp{Status: res.StatusCode, Header: res.Header, Body: string(raw)}
+}
+
+// withFormToken loads the form page at path, keeps its pre-session cookie, and returns
+// values with the form's _csrf field added.
+func (c *client) withFormToken(path string, values map[string]string) map[string]string {
+	c.e.t.Helper()
+	page := c.page(path)
+	if v := cookieFrom(page.Header, "jy_presession"); v != "" {
+		c.pre = v
+	}
+	m := regexp.MustCompile(`name="_csrf" value="([^"]*)"`).FindStringSubmatch(page.Body)
+	if m == nil {
+		c.e.t.Fatalf("no _csrf field in %s: %d\n%s", path, page.Status, page.Body)
+	}
+	out := map[string]string{"_csrf": m[1]}
+	for k, v := range values {
+		out[k] = v
+	}
+	return out
+}
+
+func cookieFrom(h http.Header, name string) string {
+	for _, sc := range h.Values("Set-Cookie") {
+		if v, ok := strings.CutPrefix(sc, name+"="); ok {
+			v, _, _ = strings.Cut(v, ";")
+			return v
+		}
+	}
+	return ""
 }
 
 // user registers and signs in a new browser user.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	_ "embed"
 	"strconv"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"jiayuan/app/fault"
 )
 
 //go:embed openapi.json
@@ -69,6 +72,33 @@ func (s *Server) measure(c *fiber.Ctx) error {
 	return err
 }
 
+var (
+	errMetricsToken = &fault.Error{Kind: fault.KindUnauthorized, Code: "metrics_token",
+		Message: "读取指标须带 Authorization: Bearer <--metrics-token> (metrics need Authorization: Bearer with the --metrics-token)"}
+	errMetricsLocal = &fault.Error{Kind: fault.KindForbidden, Code: "metrics_local_only",
+		Message: "指标只对本机开放；远程读取请设置 --metrics-token (metrics are served to this machine only; set --metrics-token to read them from elsewhere)"}
+)
+
+// metricsHandler serves the Prometheus metrics to whoever may read them. They say
+// nothing about users, but much about the deployment (routes, load, memory), so: with
+// --metrics-token, only to a caller who sends it as a bearer token; without one, only
+// to a caller on this machine whose request came through no proxy (a proxy on the same
+// host would otherwise make every visitor look local).
 func (s *Server) metricsHandler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	serve := adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	token := []byte(s.Config.MetricsToken)
+	return func(c *fiber.Ctx) error {
+		if len(token) > 0 {
+			got, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), token) != 1 {
+				c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+				return errMetricsToken
+			}
+			return serve(c)
+		}
+		if !c.Context().RemoteIP().IsLoopback() || c.Get(fiber.HeaderXForwardedFor) != "" || c.Get("Forwarded") != "" || c.Get("X-Real-Ip") != "" {
+			return errMetricsLocal
+		}
+		return serve(c)
+	}
 }

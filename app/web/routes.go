@@ -4,11 +4,11 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"strconv"
 
 	"jiayuan/app/fault"
+	"jiayuan/app/ratelimit"
 )
 
 // openRoutes are the routes that ask the policy nothing, and why. Every other route
@@ -17,7 +17,7 @@ import (
 var openRoutes = map[string]string{
 	"GET /healthz":               "process health, no data",
 	"GET /readyz":                "readiness, no data",
-	"GET /metrics":               "operational counters, no user data",
+	"GET /metrics":               "operational counters, no user data; needs the --metrics-token bearer token, or without one is served to local callers only",
 	"GET /static/:name":          "embedded assets",
 	"GET /api/openapi.json":      "the API description",
 	"POST /api/v1/auth/register": "becoming a user (open registration is a setting)",
@@ -59,14 +59,14 @@ func (s *Server) routes() {
 
 	a.Use(s.authenticate, s.protectWrites)
 
-	signIn := s.rateLimit(s.Config.LoginPerMinute, func(c *fiber.Ctx) string { return c.IP() },
+	signIn := s.rateLimit(s.Config.LoginPerMinute, func(c *fiber.Ctx) string { return "signin:" + s.clientIP(c) },
 		"登录或注册尝试过多，请一分钟后再试 (too many sign-in attempts: wait a minute)")
 	// Per user; guests (refused anyway) by address, so they never share one bucket.
 	posting := s.rateLimit(s.Config.PostPerMinute, func(c *fiber.Ctx) string {
 		if uid := userID(c); uid != 0 {
-			return "u" + strconv.FormatInt(uid, 10)
+			return "post:u" + strconv.FormatInt(uid, 10)
 		}
-		return "ip" + c.IP()
+		return "post:ip" + s.clientIP(c)
 	},
 		"发帖太频繁，请稍后再试 (you are posting too fast: wait a moment)")
 
@@ -190,15 +190,24 @@ func (s *Server) ownNotifications(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// rateLimit allows perMinute requests per key; 0 turns it off.
+// rateLimit allows perMinute requests per key; 0 turns it off. The counts live in the
+// store (Deps.Limits), so every node behind the load balancer draws on one budget.
 func (s *Server) rateLimit(perMinute int, key func(*fiber.Ctx) string, msg string) fiber.Handler {
 	if perMinute <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
-	return limiter.New(limiter.Config{
-		Max:          perMinute,
-		Expiration:   time.Minute,
-		KeyGenerator: key,
-		LimitReached: func(c *fiber.Ctx) error { return fault.TooMany(msg) },
-	})
+	l := ratelimit.New(s.Limits, perMinute, time.Minute, s.Now)
+	return func(c *fiber.Ctx) error {
+		r, err := l.Take(c.UserContext(), key(c))
+		if err != nil {
+			return err
+		}
+		c.Set("X-RateLimit-Limit", strconv.Itoa(r.Limit))
+		c.Set("X-RateLimit-Remaining", strconv.Itoa(r.Remaining))
+		if !r.Allowed {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((r.Reset+time.Second-1)/time.Second)))
+			return fault.TooMany(msg)
+		}
+		return c.Next()
+	}
 }

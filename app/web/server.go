@@ -19,6 +19,7 @@ import (
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
 	"jiayuan/app/notify"
+	"jiayuan/app/ratelimit"
 	"jiayuan/realtime"
 	"jiayuan/search"
 )
@@ -54,6 +55,11 @@ type Deps struct {
 	Search *search.Service
 	// Live serves the websocket at /ws; nil turns it off.
 	Live *realtime.Server
+	// Limits keeps the rate-limit counts, shared by every node on the same store; nil
+	// counts in this process alone.
+	Limits ratelimit.Store
+	// Now is the clock of the rate-limit windows; nil is time.Now.
+	Now func() time.Time
 }
 
 // Subscriber is the event bus, as the web layer uses it.
@@ -68,6 +74,7 @@ type Server struct {
 	pages   *pages
 	metrics *httpMetrics
 	cache   *cache.Cache
+	trusted []*net.IPNet // --trusted-proxies
 }
 
 // New builds the server and its route table. It fails if a template does not parse.
@@ -79,6 +86,12 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.pages = p
+	if s.Limits == nil {
+		s.Limits = ratelimit.NewMemory()
+	}
+	if s.trusted, err = parseNets(d.Config.TrustedProxies); err != nil {
+		return nil, err
+	}
 	s.app = fiber.New(fiber.Config{
 		AppName:               "jiayuan",
 		BodyLimit:             MaxRequestBody,
@@ -87,6 +100,12 @@ func New(d Deps) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           120 * time.Second,
+		// Believe X-Forwarded-For, -Proto and -Host only from the proxies named in
+		// --trusted-proxies (none by default); see clientIP.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          d.Config.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableIPValidation:      true,
 	})
 	s.routes()
 	return s, nil

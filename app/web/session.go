@@ -1,7 +1,9 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -17,6 +19,10 @@ const (
 	csrfHeader    = "X-CSRF-Token"
 	csrfField     = "_csrf"
 )
+
+// preSessionCookie holds the CSRF token of the sign-in and sign-up forms, which are
+// posted before there is a session to hold one.
+const preSessionCookie = "jy_presession"
 
 // who is the caller of a request, resolved once by authenticate.
 type who struct {
@@ -94,15 +100,69 @@ func (s *Server) protectWrites(c *fiber.Ctx) error {
 }
 
 // sameOrigin checks the Origin header, when a browser sent one, against our own origin.
+// "Origin: null" (sandboxed frames, file: pages, cross-site redirects) is let through
+// only from old browsers that send no Sec-Fetch-Site and only without our cookies: a
+// request that carries a session or pre-session cookie and says null may be a forgery
+// riding on them.
 func (s *Server) sameOrigin(c *fiber.Ctx) bool {
 	origin := c.Get(fiber.HeaderOrigin)
-	if origin == "" || origin == "null" && c.Get("Sec-Fetch-Site") == "" {
+	if origin == "" {
 		return true
+	}
+	if origin == "null" {
+		return c.Get("Sec-Fetch-Site") == "" && c.Cookies(sessionCookie) == "" && c.Cookies(preSessionCookie) == ""
 	}
 	if s.Config.PublicOrigin != "" {
 		return origin == s.Config.PublicOrigin
 	}
 	return origin == c.Protocol()+"://"+c.Hostname()
+}
+
+// formToken is the CSRF token a form on this page carries: the session's, or for a
+// guest the pre-session token, issued in a cookie on first use.
+func (s *Server) formToken(c *fiber.Ctx) string {
+	if sess := caller(c).session; sess != nil {
+		return sess.CSRFToken
+	}
+	if v := c.Cookies(preSessionCookie); len(v) == preSessionLen {
+		return strings.Clone(v)
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails (it panics instead)
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	// HttpOnly and SameSite=Lax: a cross-site form post arrives without it, and no
+	// script can read it to forge the field (double submit).
+	c.Cookie(&fiber.Cookie{Name: preSessionCookie, Value: tok, Path: "/",
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: c.Protocol() == "https"})
+	return tok
+}
+
+// preSessionLen is the length of a pre-session token: 32 random bytes in base64url.
+const preSessionLen = 43
+
+var errPreSessionCSRF = &fault.Error{Kind: fault.KindForbidden, Code: "csrf_form",
+	Message: "表单已过期或来自其他网站，请重新提交 (this form expired or came from another site: submit it again)"}
+
+// checkFormToken guards the sign-in and sign-up forms against login CSRF (a forged post
+// that signs the victim in to the forger's account): a guest's post must carry the
+// token of its pre-session cookie. A signed-in caller's post was checked against the
+// session's token by protectWrites.
+func (s *Server) checkFormToken(c *fiber.Ctx) error {
+	if caller(c).session != nil {
+		return nil
+	}
+	cookie, field := c.Cookies(preSessionCookie), c.FormValue(csrfField)
+	if len(cookie) != preSessionLen || subtle.ConstantTimeCompare([]byte(field), []byte(cookie)) != 1 {
+		return errPreSessionCSRF
+	}
+	return nil
+}
+
+func (s *Server) clearPreSessionCookie(c *fiber.Ctx) {
+	if c.Cookies(preSessionCookie) != "" {
+		c.Cookie(&fiber.Cookie{Name: preSessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0),
+			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+	}
 }
 
 func (s *Server) setSessionCookie(c *fiber.Ctx, raw string, expires time.Time) {

@@ -17,6 +17,7 @@ import (
 	"jiayuan/app/moderation"
 	"jiayuan/app/mongostore"
 	"jiayuan/app/notify"
+	"jiayuan/app/ratelimit"
 	"jiayuan/app/records"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
@@ -32,6 +33,7 @@ type store interface {
 	notify.Store
 	policy.Store
 	records.Store
+	ratelimit.Store
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -128,7 +130,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
 		Notify: n.notify, Moderation: n.mod, Search: n.search, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
-		Live: realtime.NewServer(n.hub, backend, log)})
+		Live: realtime.NewServer(n.hub, backend, log), Limits: st})
 	if err != nil {
 		n.close()
 		return nil, err
