@@ -66,7 +66,8 @@ type Service struct {
 	guard  Guard
 	audit  Auditor
 	ledger Ledger
-	boards atomic.Pointer[map[string]*Board] // by slug; nil until loaded, dropped on change
+	boards   atomic.Pointer[boardSet] // nil until loaded; see boardBySlug
+	boardGen atomic.Uint64            // bumped by every board change
 }
 
 // NewService wires a Service.
@@ -149,24 +150,36 @@ func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error
 	return nil
 }
 
-// boardBySlug reads boards through a small copy that board changes drop.
+// boardSet is a copy of every board by slug, as loaded at generation gen.
+type boardSet struct {
+	gen    uint64
+	bySlug map[string]*Board
+}
+
+// boardBySlug reads a board through a copy of the board list that board changes drop.
+// The copy is for what changes only through UpdateBoard (slug, names, access levels,
+// archive flag); its counters are as they were when it was loaded, so callers that
+// show them read the board from the store.
+//
+// A fill can race an update: the list is read, the update commits and ForgetBoards
+// runs, then the fill stores the list it read. The generation is the fix, as with
+// app/cache's stamps: it is taken before the read, and a copy from an older generation
+// is never served, so once ForgetBoards has returned nobody sees the old board.
 func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) {
-	if m := s.boards.Load(); m != nil {
-		if b, ok := (*m)[slug]; ok {
-			return b, nil
+	set := s.boards.Load()
+	if set == nil || set.gen != s.boardGen.Load() {
+		gen := s.boardGen.Load()
+		all, err := s.store.ListBoards(ctx)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fault.NotFound("版块 (board)")
+		set = &boardSet{gen: gen, bySlug: make(map[string]*Board, len(all))}
+		for _, b := range all {
+			set.bySlug[b.Slug] = b
+		}
+		s.boards.Store(set)
 	}
-	all, err := s.store.ListBoards(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]*Board, len(all))
-	for _, b := range all {
-		m[b.Slug] = b
-	}
-	s.boards.Store(&m)
-	if b, ok := m[slug]; ok {
+	if b, ok := set.bySlug[slug]; ok {
 		return b, nil
 	}
 	return nil, fault.NotFound("版块 (board)")
@@ -174,7 +187,7 @@ func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) 
 
 // ForgetBoards drops the copy of the boards; the next read loads them again. Call it on
 // every board change, including other nodes' (the board.updated event).
-func (s *Service) ForgetBoards() { s.boards.Store(nil) }
+func (s *Service) ForgetBoards() { s.boardGen.Add(1) }
 
 // CanRead checks that the user may read a board, for callers serving cached pages.
 func (s *Service) CanRead(userID int64, slug string) error {
@@ -226,8 +239,13 @@ func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board,
 // Threads returns one page of a board's threads and the cursor of the next page (nil at
 // the end).
 func (s *Service) Threads(ctx context.Context, userID int64, slug string, after *ThreadCursor, limit int) (*Board, []*Thread, *ThreadCursor, error) {
-	b, err := s.Board(ctx, userID, slug)
+	// The board is shown with its counters, which the copy behind Board does not keep
+	// up to date: read it from the store, as the board list does.
+	b, err := s.store.BoardBySlug(ctx, slug)
 	if err != nil {
+		return nil, nil, nil, notFound(err, "版块 (board)")
+	}
+	if err := s.requireRead(userID, b); err != nil {
 		return nil, nil, nil, err
 	}
 	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)
