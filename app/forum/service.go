@@ -66,6 +66,7 @@ type Service struct {
 	guard  Guard
 	audit  Auditor
 	ledger Ledger
+
 	boards   atomic.Pointer[boardSet] // nil until loaded; see boardBySlug
 	boardGen atomic.Uint64            // bumped by every board change
 }
