@@ -18,8 +18,12 @@ func hasTransactions(ctx context.Context, client *mongo.Client) (bool, error) {
 		SetName string `bson:"setName"`
 		Msg     string `bson:"msg"`
 	}
-	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
-		return false, err
+	admin := client.Database("admin")
+	if err := admin.RunCommand(ctx, bson.D{{Key: "hello", Value: 1}}).Decode(&hello); err != nil {
+		// Servers before 4.4.2 know the same answer as isMaster.
+		if err := admin.RunCommand(ctx, bson.D{{Key: "isMaster", Value: 1}}).Decode(&hello); err != nil {
+			return false, err
+		}
 	}
 	return hello.SetName != "" || hello.Msg == "isdbgrid", nil
 }

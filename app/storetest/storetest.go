@@ -26,6 +26,7 @@ type Store interface {
 	policy.Store
 	notify.Store
 	records.Store
+	forum.RepairStore
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
 }
@@ -57,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"RelocatePosts", testRelocatePosts},
 		{"HeldPosts", testHeldPosts},
 		{"Records", testRecords},
+		{"Repair", testRepair},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
