@@ -147,7 +147,7 @@ func TestBoardAccessUnderConcurrentLoads(t *testing.T) {
 			}
 		}
 	}()
-	for range 25 {
+	for range 15 {
 		state.Add(1)
 		setRead(t, f, admin, "leyou", forum.AccessPublic)
 		state.Add(1)
