@@ -159,8 +159,9 @@ type boardSet struct {
 
 // boardBySlug reads a board through a copy of the board list that board changes drop.
 // The copy is for what changes only through UpdateBoard (slug, names, access levels,
-// archive flag); its counters are as they were when it was loaded, so callers that
-// show them read the board from the store.
+// archive flag). It holds no counters, which every post changes: they are zero in it,
+// so that nothing shows them stale, and callers that show them read the board from
+// the store.
 //
 // A fill can race an update: the list is read, the update commits and ForgetBoards
 // runs, then the fill stores the list it read. The generation is the fix, as with
@@ -176,6 +177,7 @@ func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) 
 		}
 		set = &boardSet{gen: gen, bySlug: make(map[string]*Board, len(all))}
 		for _, b := range all {
+			b.ThreadCount, b.PostCount, b.LastActivityAt = 0, 0, time.Time{}
 			set.bySlug[b.Slug] = b
 		}
 		s.boards.Store(set)
@@ -225,7 +227,7 @@ func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
 	return s.Readable(userID, all), nil
 }
 
-// Board returns a board the user may read.
+// Board returns a board the user may read, without its counters (see boardBySlug).
 func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board, error) {
 	b, err := s.boardBySlug(ctx, slug)
 	if err != nil {
