@@ -34,6 +34,9 @@ func testRepair(t *testing.T, s Store) {
 	good := forum.ThreadCounts{ReplyCount: a.ReplyCount, LastSeq: a.LastSeq, LastActivityAt: a.LastActivityAt}
 	bad := forum.ThreadCounts{ReplyCount: 99, LastSeq: 5, LastActivityAt: at(500)}
 	setThread(t, s, a.ID, good, bad)
+	if ok, err := s.SetThreadCounts(ctx, a.ID, good, good); err != nil || ok {
+		t.Fatalf("SetThreadCounts wrote over counters that were not as given: %v %v", ok, err)
+	}
 	b1, _ := s.BoardByID(ctx, one.ID)
 	boardGood := forum.BoardCounts{ThreadCount: b1.ThreadCount, PostCount: b1.PostCount, LastActivityAt: b1.LastActivityAt}
 	if boardGood.ThreadCount != 2 || boardGood.PostCount != 3 || !boardGood.LastActivityAt.Equal(at(4)) {
