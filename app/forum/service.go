@@ -151,47 +151,6 @@ func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error
 	return nil
 }
 
-// boardSet is a copy of every board by slug, as loaded at generation gen.
-type boardSet struct {
-	gen    uint64
-	bySlug map[string]*Board
-}
-
-// boardBySlug reads a board through a copy of the board list that board changes drop.
-// The copy is for what changes only through UpdateBoard (slug, names, access levels,
-// archive flag). It holds no counters, which every post changes: they are zero in it,
-// so that nothing shows them stale, and callers that show them read the board from
-// the store.
-//
-// A fill can race an update: the list is read, the update commits and ForgetBoards
-// runs, then the fill stores the list it read. The generation is the fix, as with
-// app/cache's stamps: it is taken before the read, and a copy from an older generation
-// is never served, so once ForgetBoards has returned nobody sees the old board.
-func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) {
-	set := s.boards.Load()
-	if set == nil || set.gen != s.boardGen.Load() {
-		gen := s.boardGen.Load()
-		all, err := s.store.ListBoards(ctx)
-		if err != nil {
-			return nil, err
-		}
-		set = &boardSet{gen: gen, bySlug: make(map[string]*Board, len(all))}
-		for _, b := range all {
-			b.ThreadCount, b.PostCount, b.LastActivityAt = 0, 0, time.Time{}
-			set.bySlug[b.Slug] = b
-		}
-		s.boards.Store(set)
-	}
-	if b, ok := set.bySlug[slug]; ok {
-		return b, nil
-	}
-	return nil, fault.NotFound("版块 (board)")
-}
-
-// ForgetBoards drops the copy of the boards; the next read loads them again. Call it on
-// every board change, including other nodes' (the board.updated event).
-func (s *Service) ForgetBoards() { s.boardGen.Add(1) }
-
 // CanRead checks that the user may read a board, for callers serving cached pages.
 func (s *Service) CanRead(userID int64, slug string) error {
 	b, err := s.boardBySlug(context.Background(), slug)
@@ -242,8 +201,8 @@ func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board,
 // Threads returns one page of a board's threads and the cursor of the next page (nil at
 // the end).
 func (s *Service) Threads(ctx context.Context, userID int64, slug string, after *ThreadCursor, limit int) (*Board, []*Thread, *ThreadCursor, error) {
-	// The board is shown with its counters, which the copy behind Board does not keep
-	// up to date: read it from the store, as the board list does.
+	// The board is shown with its counters, which the copy behind Board does not hold
+	// (see boardBySlug): read it from the store, as the board list does.
 	b, err := s.store.BoardBySlug(ctx, slug)
 	if err != nil {
 		return nil, nil, nil, notFound(err, "版块 (board)")
