@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"jiayuan/app/events"
@@ -149,3 +150,44 @@ func (s *Service) UpdateBoard(ctx context.Context, userID int64, slug string, in
 	s.bus.Publish(events.Event{Type: events.BoardUpdated, BoardSlug: b.Slug, UserID: userID})
 	return &b, nil
 }
+
+// boardSet is a copy of every board by slug, as loaded at generation gen.
+type boardSet struct {
+	gen    uint64
+	bySlug map[string]*Board
+}
+
+// boardBySlug reads a board through a copy of the board list that board changes drop.
+// The copy is for what changes only through UpdateBoard (slug, names, access levels,
+// archive flag). It holds no counters, which every post changes: they are zero in it,
+// so that nothing shows them stale, and callers that show them read the board from
+// the store.
+//
+// A fill can race an update: the list is read, the update commits and ForgetBoards
+// runs, then the fill stores the list it read. The generation is the fix, as with
+// app/cache's stamps: it is taken before the read, and a copy from an older generation
+// is never served, so once ForgetBoards has returned nobody sees the old board.
+func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) {
+	set := s.boards.Load()
+	if set == nil || set.gen != s.boardGen.Load() {
+		gen := s.boardGen.Load()
+		all, err := s.store.ListBoards(ctx)
+		if err != nil {
+			return nil, err
+		}
+		set = &boardSet{gen: gen, bySlug: make(map[string]*Board, len(all))}
+		for _, b := range all {
+			b.ThreadCount, b.PostCount, b.LastActivityAt = 0, 0, time.Time{}
+			set.bySlug[b.Slug] = b
+		}
+		s.boards.Store(set)
+	}
+	if b, ok := set.bySlug[slug]; ok {
+		return b, nil
+	}
+	return nil, fault.NotFound("版块 (board)")
+}
+
+// ForgetBoards drops the copy of the boards; the next read loads them again. Call it on
+// every board change, including other nodes' (the board.updated event).
+func (s *Service) ForgetBoards() { s.boardGen.Add(1) }

@@ -67,7 +67,9 @@ type Service struct {
 	guard  Guard
 	audit  Auditor
 	ledger Ledger
-	boards atomic.Pointer[map[string]*Board] // by slug; nil until loaded, dropped on change
+
+	boards   atomic.Pointer[boardSet] // nil until loaded; see boardBySlug
+	boardGen atomic.Uint64            // bumped by every board change
 }
 
 // NewService wires a Service.
@@ -150,33 +152,6 @@ func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error
 	return nil
 }
 
-// boardBySlug reads boards through a small copy that board changes drop.
-func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) {
-	if m := s.boards.Load(); m != nil {
-		if b, ok := (*m)[slug]; ok {
-			return b, nil
-		}
-		return nil, fault.NotFound("版块 (board)")
-	}
-	all, err := s.store.ListBoards(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]*Board, len(all))
-	for _, b := range all {
-		m[b.Slug] = b
-	}
-	s.boards.Store(&m)
-	if b, ok := m[slug]; ok {
-		return b, nil
-	}
-	return nil, fault.NotFound("版块 (board)")
-}
-
-// ForgetBoards drops the copy of the boards; the next read loads them again. Call it on
-// every board change, including other nodes' (the board.updated event).
-func (s *Service) ForgetBoards() { s.boards.Store(nil) }
-
 // CanRead checks that the user may read a board, for callers serving cached pages.
 func (s *Service) CanRead(userID int64, slug string) error {
 	b, err := s.boardBySlug(context.Background(), slug)
@@ -212,7 +187,7 @@ func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
 	return s.Readable(userID, all), nil
 }
 
-// Board returns a board the user may read.
+// Board returns a board the user may read, without its counters (see boardBySlug).
 func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board, error) {
 	b, err := s.boardBySlug(ctx, slug)
 	if err != nil {
@@ -227,8 +202,13 @@ func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board,
 // Threads returns one page of a board's threads and the cursor of the next page (nil at
 // the end).
 func (s *Service) Threads(ctx context.Context, userID int64, slug string, after *ThreadCursor, limit int) (*Board, []*Thread, *ThreadCursor, error) {
-	b, err := s.Board(ctx, userID, slug)
+	// The board is shown with its counters, which the copy behind Board does not hold
+	// (see boardBySlug): read it from the store, as the board list does.
+	b, err := s.store.BoardBySlug(ctx, slug)
 	if err != nil {
+		return nil, nil, nil, notFound(err, "版块 (board)")
+	}
+	if err := s.requireRead(userID, b); err != nil {
 		return nil, nil, nil, err
 	}
 	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)

@@ -82,8 +82,8 @@ func (s *Store) ListBoards(ctx context.Context) ([]*forum.Board, error) {
 }
 
 // bumpBoard counts new threads and posts on a board in one atomic update. Counters are
-// derived facts: without multi-document transactions a crash between the inserts and
-// this update leaves them behind, and the repair job recomputes them.
+// derived facts: when this runs after a transaction (or without one), a crash between
+// the inserts and this update leaves them behind, and `jiayuan repair` recomputes them.
 func (s *Store) bumpBoard(ctx context.Context, boardID, threads, posts int64, at time.Time) error {
 	_, err := s.boards.UpdateOne(ctx, bson.M{"_id": boardID},
 		bumpLast(bson.M{"$inc": bson.M{"thread_count": threads, "post_count": posts}}, at))

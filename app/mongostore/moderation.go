@@ -11,11 +11,21 @@ import (
 	"jiayuan/app/forum"
 )
 
-// UpdateThread applies a patch. Everything is checked before the first write (the
-// thread and the target board exist); the thread's own fields change in one update.
-// A move then shifts the counters of both boards: without transactions a crash in
-// between leaves counters the repair job recomputes, never a thread in two boards.
+// UpdateThread applies a patch, in one transaction where the deployment has them.
+// Everything is checked before the first write (the thread and the target board
+// exist); the thread's own fields change in one update. A move then shifts the
+// counters of both boards: without a transaction a crash in between leaves counters
+// that `jiayuan repair` recomputes, never a thread in two boards.
 func (s *Store) UpdateThread(ctx context.Context, id int64, patch forum.ThreadPatch) (*forum.Thread, error) {
+	var out *forum.Thread
+	err := s.atomically(ctx, func(ctx context.Context) (err error) {
+		out, err = s.updateThread(ctx, id, patch)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) updateThread(ctx context.Context, id int64, patch forum.ThreadPatch) (*forum.Thread, error) {
 	t, err := s.ThreadByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -57,12 +67,34 @@ func (s *Store) UpdateThread(ctx context.Context, id int64, patch forum.ThreadPa
 	return s.ThreadByID(ctx, id)
 }
 
-// RelocatePosts moves posts between threads. Every move is checked against the source
-// thread before anything is written; then each post is updated on its own, guarded by
-// the source thread id, and the counters follow. MongoDB here runs without
-// transactions: a crash part way leaves some posts moved and counters stale, which a
-// second run of the same merge or split completes and the repair job recounts.
+// RelocatePosts moves posts between threads, in one transaction where the deployment
+// has them. Every move is checked against the source thread before anything is
+// written; then each post is updated on its own, guarded by the source thread id, and
+// the counters follow. Without a transaction, a crash part way leaves some posts moved
+// and counters stale: a second run of the same merge or split moves the rest, and
+// `jiayuan repair` recounts.
 func (s *Store) RelocatePosts(ctx context.Context, target *forum.Thread, from int64, moves []forum.Relocation, at time.Time) error {
+	var newID int64
+	if target.ID == 0 {
+		// Taken outside the transaction, as every new thread's id is (see CreatePost).
+		if _, err := s.BoardByID(ctx, target.BoardID); err != nil {
+			return err
+		}
+		id, err := s.nextID(ctx, "threads")
+		if err != nil {
+			return err
+		}
+		newID = id
+	}
+	orig := *target
+	return s.atomically(ctx, func(ctx context.Context) error {
+		*target = orig // a retried transaction starts again from the caller's thread
+		return s.relocate(ctx, target, newID, from, moves, at)
+	})
+}
+
+// relocate is RelocatePosts' body; newID, when not 0, is the id of the thread to create.
+func (s *Store) relocate(ctx context.Context, target *forum.Thread, newID, from int64, moves []forum.Relocation, at time.Time) error {
 	src, err := s.ThreadByID(ctx, from)
 	if err != nil {
 		return err
@@ -78,15 +110,8 @@ func (s *Store) RelocatePosts(ctx context.Context, target *forum.Thread, from in
 	if int(n) != len(moves) {
 		return fault.NotFound("post")
 	}
-	if target.ID == 0 {
-		if _, err := s.BoardByID(ctx, target.BoardID); err != nil {
-			return err
-		}
-		id, err := s.nextID(ctx, "threads")
-		if err != nil {
-			return err
-		}
-		target.ID, target.LastSeq, target.ReplyCount = id, 0, 0
+	if newID != 0 {
+		target.ID, target.LastSeq, target.ReplyCount = newID, 0, 0
 		if _, err := s.threads.InsertOne(ctx, newThreadDoc(target)); err != nil {
 			return err
 		}

@@ -121,6 +121,8 @@ func TestConformanceMongoDB(t *testing.T) {
 	if uri == "" {
 		t.Skip("JIAYUAN_TEST_MONGODB_URI is not set; FerretDB stands in for MongoDB")
 	}
+	// Against a replica set this is the only run of the transactional write path.
+	t.Logf("multi-document transactions: %t", open(t, uri).Transactions())
 	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, uri) })
 }
 

@@ -43,33 +43,45 @@ func newPostDoc(p *forum.Post) postDoc {
 }
 
 func (s *Store) insertPost(ctx context.Context, p *forum.Post) error {
-	id, err := s.nextID(ctx, "posts")
-	if err != nil {
-		return err
-	}
-	p.ID, p.ChangedAt = id, p.CreatedAt
-	_, err = s.posts.InsertOne(ctx, newPostDoc(p))
+	p.ChangedAt = p.CreatedAt
+	_, err := s.posts.InsertOne(ctx, newPostDoc(p))
 	return err
 }
 
 // CreatePost appends p to its thread. The seq comes from one atomic findAndModify on
 // the thread ($inc last_seq and reply_count, $max last activity), so concurrent replies
-// never share one, and a missing thread writes nothing. With no transactions, a crash
-// between that update and the insert leaves a gap in seq (and counters one ahead) that
-// the repair job closes; the unique (thread_id, seq) index refuses any duplicate.
+// never share one, and a missing thread writes nothing; the unique (thread_id, seq)
+// index refuses any duplicate. The seq and the insert are one transaction where the
+// deployment has them. Without, a crash between the two leaves a seq no post has and
+// counters one ahead: `jiayuan repair` recounts reply_count and reports the gap, and
+// since last_seq never goes back the seq is never handed out twice.
+//
+// Two writes stay outside the transaction on purpose, as atomic increments of hot
+// documents that every post touches (inside transactions concurrent posts would
+// conflict on them and retry): the post id, taken first (an id a failed write never
+// uses is harmless), and the board's counters, bumped after (a crash in between leaves
+// them behind until the repair recounts them).
 func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
-	var t threadDoc
-	err := s.threads.FindOneAndUpdate(ctx, bson.M{"_id": p.ThreadID},
-		bumpLast(bson.M{"$inc": bson.M{"last_seq": int64(1), "reply_count": int64(1)}}, p.CreatedAt),
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+	id, err := s.nextID(ctx, "posts")
 	if err != nil {
-		return notFound(err, "thread")
-	}
-	p.Seq, p.Path = t.LastSeq, p.PathPrefix+forum.PathSegment(t.LastSeq)
-	if err := s.insertPost(ctx, p); err != nil {
 		return err
 	}
-	return s.bumpBoard(ctx, t.BoardID, 0, 1, p.CreatedAt)
+	var boardID int64
+	err = s.atomically(ctx, func(ctx context.Context) error {
+		var t threadDoc
+		err := s.threads.FindOneAndUpdate(ctx, bson.M{"_id": p.ThreadID},
+			bumpLast(bson.M{"$inc": bson.M{"last_seq": int64(1), "reply_count": int64(1)}}, p.CreatedAt),
+			options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&t)
+		if err != nil {
+			return notFound(err, "thread")
+		}
+		p.ID, p.Seq, p.Path, boardID = id, t.LastSeq, p.PathPrefix+forum.PathSegment(t.LastSeq), t.BoardID
+		return s.insertPost(ctx, p)
+	})
+	if err != nil {
+		return err
+	}
+	return s.bumpBoard(ctx, boardID, 0, 1, p.CreatedAt)
 }
 
 // PostByID returns one post.

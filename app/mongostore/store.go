@@ -1,7 +1,9 @@
 // Package mongostore is Jiayuan's production storage engine on MongoDB. It uses only
-// what FerretDB v1.24 also supports (no transactions, $lookup, change streams, partial
-// or TTL indexes, projections on findAndModify), so the same code runs against FerretDB
-// in tests.
+// what FerretDB v1.24 also supports ($lookup, change streams, partial or TTL indexes,
+// projections on findAndModify are out), so the same code runs against FerretDB in
+// tests. Writes of several documents run in a transaction where the deployment has
+// them (a replica set or a sharded cluster) and as ordered writes otherwise (a
+// standalone server, FerretDB): see atomically.
 package mongostore
 
 import (
@@ -27,6 +29,8 @@ type Store struct {
 	counters, records                     *mongo.Collection
 	// rateCounters are the fixed-window rate-limit counts every node shares.
 	rateCounters *mongo.Collection
+
+	txns bool // the deployment runs multi-document transactions
 }
 
 // Open connects to uri, checks that the server answers, and creates the indexes every
@@ -43,8 +47,13 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb ping: %w", err)
 	}
+	txns, err := hasTransactions(pctx, client)
+	if err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongodb hello: %w", err)
+	}
 	db := client.Database(database)
-	s := &Store{client: client, db: db,
+	s := &Store{client: client, db: db, txns: txns,
 		users: db.Collection("users"), sessions: db.Collection("sessions"), tokens: db.Collection("tokens"),
 		roles: db.Collection("roles"), boards: db.Collection("boards"), threads: db.Collection("threads"),
 		posts: db.Collection("posts"), notifications: db.Collection("notifications"), counters: db.Collection("counters"),

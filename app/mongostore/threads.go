@@ -34,23 +34,31 @@ func newThreadDoc(t *forum.Thread) threadDoc {
 }
 
 // CreateThread stores a thread and its opening post, then counts both on the board.
-// The thread goes in before its post, so a reader never sees a post without its
-// thread. There are no transactions: a crash in between leaves an empty thread or
-// stale board counters, which the repair job fixes.
+// The thread and its post are one transaction where the deployment has them; without,
+// the thread goes in first, so a reader never sees a post without its thread, and a
+// crash in between leaves an empty thread that `jiayuan repair` deletes. The ids come
+// before and the board's counters after, outside the transaction, as in CreatePost.
 func (s *Store) CreateThread(ctx context.Context, t *forum.Thread, p *forum.Post) error {
 	if _, err := s.BoardByID(ctx, t.BoardID); err != nil {
 		return err
 	}
-	id, err := s.nextID(ctx, "threads")
+	tid, err := s.nextID(ctx, "threads")
 	if err != nil {
 		return err
 	}
-	t.ID, t.LastSeq, t.ReplyCount = id, 1, 0
-	if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
+	pid, err := s.nextID(ctx, "posts")
+	if err != nil {
 		return err
 	}
-	p.ThreadID, p.Seq, p.Path = t.ID, 1, p.PathPrefix+forum.PathSegment(1)
-	if err := s.insertPost(ctx, p); err != nil {
+	err = s.atomically(ctx, func(ctx context.Context) error {
+		t.ID, t.LastSeq, t.ReplyCount = tid, 1, 0
+		if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
+			return err
+		}
+		p.ID, p.ThreadID, p.Seq, p.Path = pid, t.ID, 1, p.PathPrefix+forum.PathSegment(1)
+		return s.insertPost(ctx, p)
+	})
+	if err != nil {
 		return err
 	}
 	return s.bumpBoard(ctx, t.BoardID, 1, 1, t.LastActivityAt)
@@ -115,8 +123,9 @@ func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*foru
 		}
 		docs[i] = newPostDoc(p)
 	}
-	// Thread first, as in CreateThread: a crash part-way leaves a thread short of posts
-	// for the repair job, never posts without a thread.
+	// Thread first, as in CreateThread without transactions: a crash part way leaves a
+	// thread short of its posts, never posts without a thread. This bulk load (demos,
+	// benchmarks) never runs in a transaction, which would cap its size.
 	if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
 		return err
 	}

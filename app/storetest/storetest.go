@@ -28,6 +28,7 @@ type Store interface {
 	notify.Store
 	records.Store
 	ratelimit.Store
+	forum.RepairStore
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
 }
@@ -63,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConfusableUsernames", testConfusableUsernames},
 		{"RateCounters", testRateCounters},
 		{"ConcurrentRateCounters", testConcurrentRateCounters},
+		{"Repair", testRepair},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

@@ -42,8 +42,10 @@ func run(ctx context.Context, args []string) error {
 		return bench(ctx, args)
 	case "reindex":
 		return reindex(ctx, args)
+	case "repair":
+		return repair(ctx, args)
 	case "help":
-		fmt.Println("usage: jiayuan [serve|admin|reindex|bench] [flags]; jiayuan serve -h lists the flags")
+		fmt.Println("usage: jiayuan [serve|admin|reindex|repair|bench] [flags]; jiayuan serve -h lists the flags")
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (want serve, admin, reindex or bench)", cmd)
