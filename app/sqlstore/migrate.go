@@ -120,6 +120,12 @@ var migrations = []string{
 	CREATE UNIQUE INDEX records_key ON records(kind, key);
 	CREATE INDEX records_k1 ON records(kind, k1, id);
 	CREATE INDEX records_k2 ON records(kind, k2, id);`,
+
+	// 5: each notification is written once (a replay after a crash writes nothing
+	// twice), and the notifier's checkpoint: the posts table is its outbox.
+	`DELETE FROM notifications WHERE id NOT IN (SELECT MIN(id) FROM notifications GROUP BY user_id, post_id, kind);
+	CREATE UNIQUE INDEX notifications_once ON notifications(user_id, post_id, kind);
+	CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
