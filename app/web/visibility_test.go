@@ -49,8 +49,10 @@ func TestPostsYouMayNotReadAreMissing(t *testing.T) {
 	const missingID = 999999
 	addresses := func(id int64) map[string]func(c *client) resp {
 		return map[string]func(c *client) resp{
-			"report page":  func(c *client) resp { return c.page(fmt.Sprintf("/p/%d/report", id)) },
-			"report API":   func(c *client) resp { return c.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", id), map[string]string{"reason": "看看"}) },
+			"report page": func(c *client) resp { return c.page(fmt.Sprintf("/p/%d/report", id)) },
+			"report API": func(c *client) resp {
+				return c.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", id), map[string]string{"reason": "看看"})
+			},
 			"history page": func(c *client) resp { return c.page(fmt.Sprintf("/p/%d/history", id)) },
 			"history API":  func(c *client) resp { return c.do("GET", fmt.Sprintf("/api/v1/posts/%d/history", id), nil) },
 			"edit page":    func(c *client) resp { return c.page(fmt.Sprintf("/p/%d/edit", id)) },
