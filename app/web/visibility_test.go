@@ -128,3 +128,73 @@ func TestPostsYouMayNotReadAreMissing(t *testing.T) {
 		t.Errorf("the queue page shows the excerpt of a post moved out of the moderator's reach: %d", r.Status)
 	}
 }
+
+// TestPrivateBoardsAreMissing: a branch's board and a moderators' board exist only for
+// their readers: to anyone else the board, its threads and its posts answer 404, as
+// missing ones do, on pages, in the API and on the socket. A staff or a party board is
+// no secret: a guest is asked to sign in (401), a signed-in reader without the role is
+// refused (403).
+func TestPrivateBoardsAreMissing(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	e.branch("一支部")
+	boards := map[string]string{"branch1": "branch:一支部", "mods": "moderators", "staffonly": "staff", "partyonly": "party"}
+	threads := map[string]int64{}
+	for slug, level := range boards {
+		if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": slug, "name": slug, "read_access": level, "post_access": "moderators"}); r.Status != 201 {
+			t.Fatalf("board %s: %d %s", slug, r.Status, r.Body)
+		}
+		threads[slug], _ = admin.thread(slug, "主题", "正文")
+	}
+	guest, emp := e.guest(), e.direct("emp")
+	ws, _, err := emp.dial("http://" + e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gws, _, err := guest.dial("http://" + e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing = 999999
+	check := func(who string, c *client, sock *socket, slug string, want int) {
+		t.Helper()
+		tid := threads[slug]
+		for _, r := range []struct {
+			what string
+			r    resp
+		}{
+			{"board API", c.do("GET", "/api/v1/boards/"+slug+"/threads", nil)},
+			{"board page", c.page("/b/" + slug)},
+			{"thread API", c.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil)},
+			{"thread page", c.page(fmt.Sprintf("/t/%d", tid))},
+			{"post into it", c.do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), map[string]string{"body": "回复"})},
+		} {
+			if r.r.Status != want {
+				t.Errorf("%s, %s of %s: %d, want %d", who, r.what, slug, r.r.Status, want)
+			}
+		}
+		if want == 404 {
+			if r := c.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil); r.errCode(t) != c.do("GET", fmt.Sprintf("/api/v1/threads/%d", missing), nil).errCode(t) {
+				t.Errorf("%s, thread of %s: code %q differs from a missing thread's", who, slug, r.errCode(t))
+			}
+		}
+		codes := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not_found"}
+		for _, ch := range []string{fmt.Sprintf("thread:%d", tid), "board:" + slug} {
+			sock.send(map[string]any{"type": "subscribe", "channel": ch})
+			if m := sock.next(); m["type"] != "error" || m["code"] != codes[want] {
+				t.Errorf("%s, subscribe %s: %v, want error %s", who, ch, m, codes[want])
+			}
+		}
+	}
+	check("guest", guest, gws, "branch1", 404)
+	check("guest", guest, gws, "mods", 404)
+	check("guest", guest, gws, "staffonly", 401)
+	check("guest", guest, gws, "partyonly", 401)
+	check("employee", emp, ws, "branch1", 404)
+	check("employee", emp, ws, "mods", 404)
+	check("employee", emp, ws, "partyonly", 403)
+	// Nor is a private board listed.
+	if r := emp.do("GET", "/api/v1/boards", nil); strings.Contains(r.Body, `"branch1"`) || strings.Contains(r.Body, `"mods"`) {
+		t.Errorf("board list shows private boards: %s", r.Body)
+	}
+}
