@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +173,32 @@ func TestRestartResumes(t *testing.T) {
 	}
 	run(t, w.service())
 	w.waitOwed(append(done, later...))
+}
+
+// TestTwoNodesNotifyOnce: two notifiers over one database (two nodes) both work on the
+// same posts; each notification is stored once and pushed once.
+func TestTwoNodesNotifyOnce(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	pushed := map[int64]int{}
+	w.bus.Subscribe(func(e events.Event) {
+		if e.Type == events.Notification {
+			mu.Lock()
+			pushed[e.PostID]++
+			mu.Unlock()
+		}
+	})
+	a, b := w.service(), w.service()
+	run(t, a)
+	run(t, b)
+	tid, op := w.thread()
+	want := w.replies(tid, op, 60)
+	w.waitOwed(want)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range want {
+		if pushed[id] != 1 {
+			t.Errorf("reply %d pushed %d times", id, pushed[id])
+		}
+	}
 }

@@ -57,7 +57,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	type fixture struct {
 		thread, post, other, reply2 int64 // a thread by author, its first post, a second thread, a reply
-		report                      int64
 	}
 	setup := func(board string) fixture {
 		var f fixture

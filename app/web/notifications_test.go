@@ -95,7 +95,8 @@ func TestNotificationsOnlyForReaders(t *testing.T) {
 	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "club", "name": "俱乐部"}); r.Status != 201 {
 		t.Fatalf("board: %d %s", r.Status, r.Body)
 	}
-	outsider, insider := e.direct("outsider"), e.direct("insider")
+	outsider := e.direct("outsider")
+	e.direct("insider")
 	e.direct("peer")
 	e.grant("insider", "member", "", "一支部")
 	e.grant("peer", "member", "", "一支部")
