@@ -49,8 +49,9 @@ func (s *Store) CreateNotification(ctx context.Context, n *notify.Notification) 
 const notifyCheckpoint = "notify_checkpoint"
 
 // NotifyCheckpoint returns the id of the last post the notifier has fully processed.
-// The first call sets it at the newest post: history before the notifier kept a
-// checkpoint is not replayed.
+// Open sets it at the newest post when there is none yet: history from before the
+// notifier kept a checkpoint is not replayed, and no post made after the store opened
+// is taken for history.
 func (s *Store) NotifyCheckpoint(ctx context.Context) (int64, error) {
 	var doc struct {
 		N int64 `bson:"n"`

@@ -51,6 +51,10 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
 	}
+	if _, err := s.NotifyCheckpoint(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongodb notify checkpoint: %w", err)
+	}
 	return s, nil
 }
 

@@ -57,7 +57,7 @@ type Store interface {
 	MarkRead(ctx context.Context, userID int64, ids []int64) error
 
 	// NotifyCheckpoint returns the id of the last post whose notifications are all
-	// stored; the first call sets it at the newest post.
+	// stored. A store sets it at its newest post when it first opens with it.
 	NotifyCheckpoint(ctx context.Context) (int64, error)
 	// AdvanceNotifyCheckpoint moves the checkpoint from from to to if it is still at
 	// from, and says whether it did (another node may have moved it first).

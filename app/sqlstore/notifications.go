@@ -67,8 +67,8 @@ func (s *Store) MarkRead(ctx context.Context, userID int64, ids []int64) error {
 }
 
 // NotifyCheckpoint returns the id of the last post the notifier has fully processed.
-// The first call sets it at the newest post: history before the notifier kept a
-// checkpoint is not replayed.
+// The migration that made it set it at the newest post then (history from before is not
+// replayed); should the row be missing, it is set so again.
 func (s *Store) NotifyCheckpoint(ctx context.Context) (int64, error) {
 	const q = `SELECT value FROM checkpoints WHERE name = 'notify'`
 	var v int64
