@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,6 +197,63 @@ func TestTwoNodesNotifyOnce(t *testing.T) {
 	for _, id := range want {
 		if pushed[id] != 1 {
 			t.Errorf("reply %d pushed %d times", id, pushed[id])
+		}
+	}
+}
+
+// gappy is a store where one post is not yet visible to the notifier, as a MongoDB post
+// whose id was allocated but whose insert has not landed while a later one has.
+type gappy struct {
+	*sqlstore.Store
+	hide  atomic.Int64
+	reads atomic.Int64 // reads that left the hidden post out
+}
+
+func (g *gappy) PostsAfterID(ctx context.Context, after int64, limit int) ([]*forum.Post, error) {
+	ps, err := g.Store.PostsAfterID(ctx, after, limit)
+	out := ps[:0]
+	for _, p := range ps {
+		if p.ID == g.hide.Load() {
+			g.reads.Add(1)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, err
+}
+
+// TestMissingIDHoldsTheCheckpoint: a post that lands after a later one is still
+// notified (the checkpoint waits for it), and one that never lands holds nothing back
+// for long.
+func TestMissingIDHoldsTheCheckpoint(t *testing.T) {
+	w := newWorld(t)
+	g := &gappy{Store: w.st}
+	tid, op := w.thread()
+	g.hide.Store(op + 1) // the first reply to come
+	s := notify.NewService(g, w.forum, w.st, w.bus, w.log)
+	w.bus.Subscribe(s.Handle)
+	run(t, s)
+	late := w.replies(tid, op, 3)
+	waitFor(t, func() bool { return g.reads.Load() >= 2 }) // the worker came back to the gap
+	g.hide.Store(0)
+	w.waitOwed(late)
+
+	w2 := newWorld(t)
+	g2 := &gappy{Store: w2.st}
+	tid, op = w2.thread()
+	g2.hide.Store(op + 1) // never lands
+	s2 := notify.NewService(g2, w2.forum, w2.st, w2.bus, w2.log)
+	notify.SetGapWait(s2, 50*time.Millisecond)
+	w2.bus.Subscribe(s2.Handle)
+	run(t, s2)
+	w2.waitOwed(w2.replies(tid, op, 3)[1:])
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
 		}
 	}
 }
