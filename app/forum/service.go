@@ -126,14 +126,41 @@ func (s *Service) access(userID int64, b *Board, action string) bool {
 	return s.auth.Allowed(userID, BoardDomain(b.Slug), "board."+level, action)
 }
 
-func (s *Service) requireRead(userID int64, b *Board) error {
+// Private says whether a board's very existence is for its readers only: a branch's
+// board, or the moderators' own. Outsiders get the answer a missing board gets (404),
+// for the board, its threads and its posts, so sequential ids reveal nothing. Staff and
+// party boards are not secret: a guest is asked to sign in (401), a signed-in reader
+// without the role is refused (403).
+func Private(b *Board) bool {
+	return b.ReadAccess == AccessModerators || strings.HasPrefix(b.ReadAccess, "branch:")
+}
+
+// requireRead checks that the user may read b; what names the thing asked for, for
+// the not-found answer of a private board.
+func (s *Service) requireRead(userID int64, b *Board, what string) error {
 	if s.access(userID, b, "read") {
 		return nil
+	}
+	if Private(b) {
+		return fault.NotFound(what)
 	}
 	if userID == 0 {
 		return fault.Unauthorized("请先登录后阅读此版块 (sign in to read this board)")
 	}
 	return fault.Forbidden("此版块仅对部分成员开放 (this board is open to some members only)")
+}
+
+// maySee says whether the user may see p itself, in a board they may read: a post held
+// for review is for its author and the board's reviewers, a hidden (deleted) one for
+// those who may restore it. Everyone else is answered as if it did not exist.
+func (s *Service) maySee(userID int64, b *Board, p *Post) bool {
+	switch {
+	case p.Held:
+		return (userID != 0 && p.AuthorID == userID) || s.auth.Allowed(userID, BoardDomain(b.Slug), "post", "review")
+	case p.Deleted:
+		return s.auth.Allowed(userID, BoardDomain(b.Slug), "post", "restore")
+	}
+	return true
 }
 
 func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error {
@@ -158,7 +185,7 @@ func (s *Service) CanRead(userID int64, slug string) error {
 	if err != nil {
 		return err
 	}
-	return s.requireRead(userID, b)
+	return s.requireRead(userID, b, "版块 (board)")
 }
 
 // AllBoards lists every board in display order, readable or not; callers filter with
@@ -193,7 +220,7 @@ func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.requireRead(userID, b); err != nil {
+	if err := s.requireRead(userID, b, "版块 (board)"); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -208,7 +235,7 @@ func (s *Service) Threads(ctx context.Context, userID int64, slug string, after 
 	if err != nil {
 		return nil, nil, nil, notFound(err, "版块 (board)")
 	}
-	if err := s.requireRead(userID, b); err != nil {
+	if err := s.requireRead(userID, b, "版块 (board)"); err != nil {
 		return nil, nil, nil, err
 	}
 	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)
@@ -226,15 +253,20 @@ func (s *Service) Threads(ctx context.Context, userID int64, slug string, after 
 
 // Thread returns a thread and its board, if the user may read the board.
 func (s *Service) Thread(ctx context.Context, userID, id int64) (*Thread, *Board, error) {
+	return s.thread(ctx, userID, id, "主题 (thread)")
+}
+
+// thread is Thread, answering a private board's outsiders that what was not found.
+func (s *Service) thread(ctx context.Context, userID, id int64, what string) (*Thread, *Board, error) {
 	t, err := s.store.ThreadByID(ctx, id)
 	if err != nil {
-		return nil, nil, notFound(err, "主题 (thread)")
+		return nil, nil, notFound(err, what)
 	}
 	b, err := s.store.BoardByID(ctx, t.BoardID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.requireRead(userID, b); err != nil {
+	if err := s.requireRead(userID, b, what); err != nil {
 		return nil, nil, err
 	}
 	return t, b, nil
@@ -346,7 +378,8 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 	p := &Post{ThreadID: threadID, AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: s.now(), Held: held}
 	if replyTo != 0 {
 		parent, err := s.store.PostByID(ctx, replyTo)
-		if err != nil || parent.ThreadID != threadID {
+		// A post the writer may not see (held, hidden) is answered as one of another thread.
+		if err != nil || parent.ThreadID != threadID || !s.maySee(userID, b, parent) {
 			return nil, fault.Invalid("reply_to", "reply_to 须为本主题中的帖子 (reply_to must be a post of this thread)")
 		}
 		hang(p, parent)
@@ -469,11 +502,7 @@ func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string
 	if userID == 0 {
 		return nil, nil, fault.Unauthorized("请先登录 (please sign in first)")
 	}
-	p, err := s.store.PostByID(ctx, postID)
-	if err != nil {
-		return nil, nil, notFound(err, "帖子 (post)")
-	}
-	_, b, err := s.Thread(ctx, userID, p.ThreadID)
+	p, b, err := s.postAndBoard(ctx, userID, postID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -537,16 +566,41 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// Post returns one post, if the user may read its board.
+// Post returns one post, if the user may read it: its board, and the post itself
+// while it is held or hidden (see maySee). Every page and answer that shows a post by
+// its id (report, history, edit, delete, restore, reply previews) comes through here.
 func (s *Service) Post(ctx context.Context, userID, postID int64) (*Post, error) {
+	p, _, err := s.postAndBoard(ctx, userID, postID)
+	return p, err
+}
+
+func (s *Service) postAndBoard(ctx context.Context, userID, postID int64) (*Post, *Board, error) {
+	const what = "帖子 (post)"
 	p, err := s.store.PostByID(ctx, postID)
 	if err != nil {
-		return nil, notFound(err, "帖子 (post)")
+		return nil, nil, notFound(err, what)
 	}
-	if _, _, err := s.Thread(ctx, userID, p.ThreadID); err != nil {
-		return nil, err
+	_, b, err := s.thread(ctx, userID, p.ThreadID, what)
+	if err != nil {
+		return nil, nil, err
 	}
-	return p, nil
+	if !s.maySee(userID, b, p) {
+		return nil, nil, fault.NotFound(what)
+	}
+	return p, b, nil
+}
+
+// MayRead says whether the user may read p, as Post decides; for derived views (a
+// notification is only for someone who may read what it points at). Errors other
+// than a refusal are returned.
+func (s *Service) MayRead(ctx context.Context, userID int64, p *Post) (bool, error) {
+	_, b, err := s.ThreadAndBoard(ctx, p.ThreadID)
+	if errors.Is(err, fault.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return s.access(userID, b, "read") && s.maySee(userID, b, p), nil
 }
 
 // The reads below check no permission: they serve derived views (realtime pushes, the

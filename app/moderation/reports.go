@@ -135,6 +135,16 @@ func (s *Service) Reports(ctx context.Context, userID int64, status string, befo
 		if err != nil {
 			return nil, err
 		}
+		// The report stays in the queue of the board it was filed in, but its post may
+		// since have moved where this moderator may not read: then no excerpt.
+		if _, err := s.forum.Post(ctx, userID, rep.PostID); err != nil {
+			switch fault.KindOf(err) {
+			case fault.KindNotFound, fault.KindForbidden, fault.KindUnauthorized:
+				rep.Excerpt = ""
+			default:
+				return nil, err
+			}
+		}
 		out = append(out, rep)
 	}
 	return out, nil

@@ -63,6 +63,10 @@ func Open(ctx context.Context, uri, database string) (*Store, error) {
 		_ = client.Disconnect(context.Background())
 		return nil, fmt.Errorf("mongodb indexes: %w", err)
 	}
+	if _, err := s.NotifyCheckpoint(ctx); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongodb notify checkpoint: %w", err)
+	}
 	return s, nil
 }
 
@@ -110,6 +114,8 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		{s.notifications, []mongo.IndexModel{
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "_id", Value: -1}}},
 			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "read", Value: 1}}},
+			// Unique: a replay after a crash writes no notification twice.
+			{Keys: bson.D{k{Key: "user_id", Value: 1}, k{Key: "post_id", Value: 1}, k{Key: "kind", Value: 1}}, Options: unique},
 		}},
 	}
 	for _, i := range idx {

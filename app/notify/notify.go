@@ -1,6 +1,8 @@
-// Package notify tells people when someone answers their post or mentions them. It
-// follows the event bus: a reply is stored and acknowledged first, and its
-// notifications are written right after, so they never slow a reply down.
+// Package notify tells people when someone answers their post or mentions them. The
+// posts table is its outbox: a reply is stored and acknowledged first, and a worker
+// reads the posts after its checkpoint (kept in the database) and writes their
+// notifications, so they never slow a reply down and are never lost to a full queue, a
+// crash or a shutdown: the worker resumes from the checkpoint.
 package notify
 
 import (
@@ -9,12 +11,14 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/records"
 )
 
 // Kinds of notification.
@@ -40,8 +44,10 @@ type Notification struct {
 	Read      bool
 }
 
-// Store keeps notifications.
+// Store keeps notifications and the worker's place in the posts.
 type Store interface {
+	// CreateNotification stores n and sets its id. One of the same user, post and kind
+	// already stored is fault.ErrConflict and writes nothing.
 	CreateNotification(ctx context.Context, n *Notification) error
 	// ListNotifications returns a user's notifications with id < before (0: from the
 	// newest), newest first.
@@ -49,11 +55,29 @@ type Store interface {
 	CountUnread(ctx context.Context, userID int64) (int64, error)
 	// MarkRead marks the given notifications of the user read, or all when ids is empty.
 	MarkRead(ctx context.Context, userID int64, ids []int64) error
+
+	// NotifyCheckpoint returns the id of the last post whose notifications are all
+	// stored. A store sets it at its newest post when it first opens with it.
+	NotifyCheckpoint(ctx context.Context) (int64, error)
+	// AdvanceNotifyCheckpoint moves the checkpoint from from to to if it is still at
+	// from, and says whether it did (another node may have moved it first).
+	AdvanceNotifyCheckpoint(ctx context.Context, from, to int64) (bool, error)
+	// PostsAfterID returns up to limit posts with id > after in id order, held and
+	// deleted ones included.
+	PostsAfterID(ctx context.Context, after int64, limit int) ([]*forum.Post, error)
+
+	// Held posts the worker has passed wait as records until a moderator decides.
+	InsertRecord(ctx context.Context, r *records.Record) error
+	UpdateRecord(ctx context.Context, r *records.Record, ifK2 string) error
+	ListRecords(ctx context.Context, kind string, f records.Filter, before int64, limit int) ([]*records.Record, error)
 }
 
-// Reader is what the notifier reads of the forum and the accounts.
+// Reader is what the notifier reads of the forum.
 type Reader interface {
 	PostByID(ctx context.Context, id int64) (*forum.Post, error)
+	// MayRead says whether a user may read a post (its board, and the post itself when
+	// held or hidden): only they are told about it.
+	MayRead(ctx context.Context, userID int64, p *forum.Post) (bool, error)
 }
 
 // Users finds the people a post mentions.
@@ -73,37 +97,39 @@ type Service struct {
 	users Users
 	bus   Publisher
 	log   *slog.Logger
-	queue chan events.Event
+
+	// wake is a doorbell, not a queue: one ring pending is enough, since the worker
+	// reads what to do from the posts table.
+	wake chan struct{}
+	// heldDue says an approval may have released a post the worker has passed.
+	heldDue atomic.Bool
+	// checkpoint is the last checkpoint the worker read or wrote.
+	checkpoint atomic.Int64
+
+	poll    time.Duration // how often to look for other nodes' posts, and retry after an error
+	gapWait time.Duration // how long a missing post id may hold the checkpoint back
+	batch   int
 }
 
 // NewService returns a notifier; subscribe Handle to the bus and start Run.
 func NewService(store Store, posts Reader, users Users, bus Publisher, log *slog.Logger) *Service {
-	return &Service{store: store, posts: posts, users: users, bus: bus, log: log, queue: make(chan events.Event, 16384)}
+	return &Service{store: store, posts: posts, users: users, bus: bus, log: log, wake: make(chan struct{}, 1),
+		poll: time.Second, gapWait: 10 * time.Second, batch: 200}
 }
 
-// Handle queues post.created events without blocking the publisher.
+// Handle rings the worker on this node's new posts without blocking the publisher.
+// Other nodes' posts need no ring: their own worker takes them, and this one finds
+// them at its next poll if that node went away first.
 func (s *Service) Handle(e events.Event) {
 	if e.Type != events.PostCreated || e.Origin != "" {
-		return // other nodes notify for their own posts
+		return
+	}
+	if e.PostID <= s.checkpoint.Load() {
+		s.heldDue.Store(true) // an approved post, held when the worker passed it
 	}
 	select {
-	case s.queue <- e:
+	case s.wake <- struct{}{}:
 	default:
-		s.log.Warn("notification queue full; dropped", "post", e.PostID)
-	}
-}
-
-// Run writes notifications for queued events until ctx ends.
-func (s *Service) Run(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case e := <-s.queue:
-			if err := s.notify(ctx, e); err != nil {
-				s.log.Error("notify", "post", e.PostID, "err", err)
-			}
-		}
 	}
 }
 
@@ -124,11 +150,9 @@ func Mentions(text string) []string {
 	return out
 }
 
-func (s *Service) notify(ctx context.Context, e events.Event) error {
-	p, err := s.posts.PostByID(ctx, e.PostID)
-	if err != nil {
-		return err
-	}
+// notify writes the notifications a visible post owes: to the author of the post it
+// answers and to the people it mentions, each once and only if they may read it.
+func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 	told := map[int64]bool{p.AuthorID: true} // nobody is told about their own post
 	if p.ReplyTo != 0 {
 		parent, err := s.posts.PostByID(ctx, p.ReplyTo)
@@ -137,7 +161,7 @@ func (s *Service) notify(ctx context.Context, e events.Event) error {
 		}
 		if parent != nil && !told[parent.AuthorID] {
 			told[parent.AuthorID] = true
-			if err := s.create(ctx, parent.AuthorID, KindReply, p); err != nil {
+			if err := s.tell(ctx, parent.AuthorID, KindReply, p); err != nil {
 				return err
 			}
 		}
@@ -151,7 +175,7 @@ func (s *Service) notify(ctx context.Context, e events.Event) error {
 		}
 		if !told[u.ID] {
 			told[u.ID] = true
-			if err := s.create(ctx, u.ID, KindMention, p); err != nil {
+			if err := s.tell(ctx, u.ID, KindMention, p); err != nil {
 				return err
 			}
 		}
@@ -159,15 +183,24 @@ func (s *Service) notify(ctx context.Context, e events.Event) error {
 	return nil
 }
 
-func (s *Service) create(ctx context.Context, userID int64, kind string, p *forum.Post) error {
+// tell notifies a user of p if they may read it.
+func (s *Service) tell(ctx context.Context, userID int64, kind string, p *forum.Post) error {
+	ok, err := s.posts.MayRead(ctx, userID, p)
+	if err != nil || !ok {
+		return err
+	}
 	return s.NotifyUser(ctx, userID, kind, p.AuthorID, p)
 }
 
 // NotifyUser tells a user that actor did something (kind) about post p, and pushes it.
+// It is idempotent: a notification of the same user, post and kind is stored and
+// pushed once, however often this is called.
 func (s *Service) NotifyUser(ctx context.Context, userID int64, kind string, actorID int64, p *forum.Post) error {
 	n := &Notification{UserID: userID, Kind: kind, ActorID: actorID, ThreadID: p.ThreadID, PostID: p.ID, PostSeq: p.Seq,
 		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-	if err := s.store.CreateNotification(ctx, n); err != nil {
+	if err := s.store.CreateNotification(ctx, n); errors.Is(err, fault.ErrConflict) {
+		return nil // written before a crash or by another node, and pushed then
+	} else if err != nil {
 		return err
 	}
 	s.bus.Publish(events.Event{Type: events.Notification, UserID: userID, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, NotificationID: n.ID})

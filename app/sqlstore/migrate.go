@@ -137,6 +137,12 @@ var migrations = []string{
 		PRIMARY KEY (key, "window")
 	) WITHOUT ROWID;
 	CREATE INDEX rate_counters_window ON rate_counters("window");`,
+	// 7: each notification is written once (a replay after a crash writes nothing
+	// twice), and the notifier's checkpoint: the posts table is its outbox.
+	`DELETE FROM notifications WHERE id NOT IN (SELECT MIN(id) FROM notifications GROUP BY user_id, post_id, kind);
+	CREATE UNIQUE INDEX notifications_once ON notifications(user_id, post_id, kind);
+	CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+	INSERT INTO checkpoints (name, value) SELECT 'notify', COALESCE(MAX(id), 0) FROM posts;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ImportThread", testImportThread},
 		{"TextVerbatim", testTextVerbatim},
 		{"Notifications", testNotifications},
+		{"NotificationOnce", testNotificationOnce},
+		{"NotifyCheckpoint", testNotifyCheckpoint},
 		{"PostsChangedSince", testPostsChanged},
 		{"UsersAdmin", testUsersAdmin},
 		{"BoardUpdate", testBoardUpdate},

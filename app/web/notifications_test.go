@@ -73,3 +73,74 @@ func TestNotifications(t *testing.T) {
 		t.Fatalf("bad ids: %d", r.Status)
 	}
 }
+
+// notified returns the post ids a user's notifications point at, by kind.
+func notified(t *testing.T, c *client) map[string][]int64 {
+	t.Helper()
+	out := map[string][]int64{}
+	for _, n := range c.do("GET", "/api/v1/notifications?limit=100", nil).json(t)["notifications"].([]any) {
+		m := n.(map[string]any)
+		out[m["kind"].(string)] = append(out[m["kind"].(string)], int64(m["post_id"].(float64)))
+	}
+	return out
+}
+
+// TestNotificationsOnlyForReaders: a mention or a reply in a board someone may not
+// read tells them nothing, in their list or over their socket; a post held for review
+// tells nobody until a moderator approves it, and then tells them once.
+func TestNotificationsOnlyForReaders(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	e.branch("一支部")
+	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "club", "name": "俱乐部"}); r.Status != 201 {
+		t.Fatalf("board: %d %s", r.Status, r.Body)
+	}
+	outsider := e.direct("outsider")
+	e.direct("insider")
+	e.direct("peer")
+	e.grant("insider", "member", "", "一支部")
+	e.grant("peer", "member", "", "一支部")
+	insider, peer := e.session("insider"), e.session("peer")
+	// The outsider posts while the board is open; then it becomes the branch's own.
+	th, op := outsider.thread("club", "开放时的主题", "正文")
+	if r := admin.do("PATCH", "/api/v1/admin/boards/club", map[string]string{"read_access": "branch:一支部", "post_access": "branch:一支部"}); r.Status != 200 {
+		t.Fatalf("close the board: %d %s", r.Status, r.Body)
+	}
+	ws, _, err := outsider.dial("http://" + e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.send(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("user:%d", e.userID("outsider"))})
+	ws.until("subscribed")
+
+	secret := int64(insider.reply(th, "@outsider @peer 支部内部的讨论", op)["id"].(float64))
+	waitFor(t, func() bool { return len(notified(t, peer)["mention"]) == 1 })
+	// A later post the outsider may read: the first thing their socket hears.
+	xth, _ := insider.thread("xinyu", "公开主题", "@outsider 看看这个")
+	if m := ws.next(); m["type"] != "notification" || int64(m["data"].(map[string]any)["thread_id"].(float64)) != xth {
+		t.Fatalf("the outsider's socket first heard %v, want the notification of thread %d", m, xth)
+	}
+	got := notified(t, outsider)
+	if len(got["reply"]) != 0 || len(got["mention"]) != 1 {
+		t.Fatalf("the outsider was told of a post they may not read: %v (secret post %d)", got, secret)
+	}
+
+	// Held: nobody hears of it until it is approved, then once.
+	if r := admin.do("PUT", "/api/v1/admin/words", map[string]any{"rules": []map[string]string{{"pattern": "黑幕", "action": "hold"}}}); r.Status != 200 {
+		t.Fatalf("words: %d %s", r.Status, r.Body)
+	}
+	pth, pop := peer.thread("xinyu", "待审主题", "正文")
+	heldPost := int64(insider.reply(pth, "@outsider 这里有黑幕", pop)["id"].(float64))
+	after := int64(insider.reply(pth, "@outsider 之后的帖子", 0)["id"].(float64))
+	waitFor(t, func() bool { return len(notified(t, outsider)["mention"]) == 2 })
+	if got := notified(t, outsider); len(got["mention"]) != 2 || got["mention"][0] != after || len(notified(t, peer)["reply"]) != 0 {
+		t.Fatalf("a held post told someone: outsider %v, peer %v", got, notified(t, peer))
+	}
+	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/review", heldPost), map[string]bool{"approve": true}); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	waitFor(t, func() bool { return len(notified(t, outsider)["mention"]) == 3 && len(notified(t, peer)["reply"]) == 1 })
+	if got := notified(t, outsider)["mention"]; got[0] != heldPost {
+		t.Fatalf("after approval: %v", got)
+	}
+}

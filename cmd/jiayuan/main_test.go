@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -174,6 +176,132 @@ func TestKillNineLosesNothing(t *testing.T) {
 	}
 	if strings.Contains(srv2.out.String(), "password") && strings.Contains(srv2.out.String(), "shown once") {
 		t.Fatalf("second start printed a new admin password:\n%s", srv2.out.String())
+	}
+
+	// Notifications: two people answer each other as fast as they can while the process
+	// is killed, twice; after the restarts every reply owes its parent's author exactly
+	// one notification, counted in the database.
+	partner := newAPIClient(t, srv2.base)
+	partner.signUp("partner")
+	op := int64(posts[0].(map[string]any)["id"].(float64))
+	st, m = partner.call("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), fmt.Sprintf(`{"body":"伙伴的回复","reply_to":%d}`, op))
+	if st != 201 {
+		t.Fatalf("partner's reply: %d %v", st, m)
+	}
+	theirs := int64(m["post"].(map[string]any)["id"].(float64))
+	c.base = srv2.base // sessions live in the database: the cookie still signs in
+	var acked []int64
+	cur := srv2
+	for round := 0; round < 2; round++ {
+		acked = append(acked, replyStorm(t, cur, tid, map[*apiClient]int64{c: theirs, partner: op})...)
+		cur = startServer(t, dir)
+		c.base, partner.base = cur.base, cur.base
+	}
+	checkReplyNotifications(t, filepath.Join(dir, "jiayuan.db"), acked)
+}
+
+// replyStorm has each client answer its post (reply_to) as fast as it can, kills the
+// server once 40 replies are acknowledged, and returns the ids of those acknowledged.
+func replyStorm(t *testing.T, srv *serverProcess, tid int64, to map[*apiClient]int64) []int64 {
+	t.Helper()
+	var mu sync.Mutex
+	var acked []int64
+	enough := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	for c, parent := range to {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				st, m := c.try("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), fmt.Sprintf(`{"body":"互相回复 %d","reply_to":%d}`, i, parent))
+				if st != 201 {
+					return // the server is gone
+				}
+				mu.Lock()
+				acked = append(acked, int64(m["post"].(map[string]any)["id"].(float64)))
+				if len(acked) >= 40 {
+					once.Do(func() { close(enough) })
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	select {
+	case <-enough:
+	case <-time.After(30 * time.Second):
+		t.Fatal("40 replies were not acknowledged within 30 s")
+	}
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	_ = srv.cmd.Wait()
+	return acked
+}
+
+// try is call for a server that may die: a failed round trip is status 0.
+func (c *apiClient) try(method, path, body string) (int, map[string]any) {
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// checkReplyNotifications waits until the database holds a reply notification for every
+// reply to another person's post, and checks that each is there exactly once and that
+// every acknowledged reply is stored. What is owed is read from the posts themselves.
+func checkReplyNotifications(t *testing.T, path string, acked []int64) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const owed = `SELECT p.id, parent.author_id FROM posts p JOIN posts parent ON parent.id = p.reply_to
+		WHERE p.author_id != parent.author_id AND p.held = 0 AND p.deleted = 0`
+	const missing = `SELECT COUNT(*) FROM (` + owed + `) o WHERE NOT EXISTS
+		(SELECT 1 FROM notifications n WHERE n.kind = 'reply' AND n.post_id = o.id AND n.user_id = o.author_id)`
+	var left int
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := db.QueryRow(missing).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reply notifications owed are missing after the restarts", left)
+		}
+	}
+	var owedN, stored, twice int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (` + owed + `)`).Scan(&owedN); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*) FROM notifications WHERE kind = 'reply'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (SELECT 1 FROM notifications WHERE kind = 'reply' GROUP BY user_id, post_id HAVING COUNT(*) > 1)`).Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	if stored != owedN || twice != 0 {
+		t.Fatalf("%d reply notifications stored for %d owed (%d written more than once)", stored, owedN, twice)
+	}
+	for _, id := range acked {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM posts WHERE id = ?`, id).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("acknowledged reply %d is not stored (%v)", id, err)
+		}
+	}
+	if owedN < len(acked) {
+		t.Fatalf("%d notifications owed for %d acknowledged replies", owedN, len(acked))
 	}
 }
 

@@ -1,0 +1,259 @@
+package notify_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"jiayuan/app/accounts"
+	"jiayuan/app/events"
+	"jiayuan/app/forum"
+	"jiayuan/app/markup"
+	"jiayuan/app/notify"
+	"jiayuan/app/sqlstore"
+	"jiayuan/policy"
+)
+
+// world is a store with the forum over it and two people, alice and bob.
+type world struct {
+	t          *testing.T
+	st         *sqlstore.Store
+	forum      *forum.Service
+	bus        *events.Bus
+	log        *slog.Logger
+	alice, bob *accounts.User
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "jiayuan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	en, err := policy.New(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, st: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	w.bus = events.NewBus(w.log)
+	w.forum = forum.NewService(st, en, markup.New(), w.bus)
+	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []**accounts.User{&w.alice, &w.bob} {
+		*u = &accounts.User{Username: map[bool]string{true: "alice", false: "bob"}[u == &w.alice], PasswordHash: "x", CreatedAt: time.Now().UTC()}
+		if err := st.CreateUser(ctx, *u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// service makes a notifier over the world's store, following its bus.
+func (w *world) service() *notify.Service {
+	s := notify.NewService(w.st, w.forum, w.st, w.bus, w.log)
+	w.bus.Subscribe(s.Handle)
+	return s
+}
+
+// run starts s until the returned stop is called; stop waits for it to end.
+func run(t *testing.T, s *notify.Service) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// replies has bob answer alice's opening post n times.
+func (w *world) replies(tid, to int64, n int) []int64 {
+	w.t.Helper()
+	var ids []int64
+	for i := 0; i < n; i++ {
+		p, err := w.forum.Reply(context.Background(), w.bob.ID, tid, "回复", to)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// waitOwed polls until alice has a reply notification for each of want, then checks
+// that there is exactly one for each and nothing else.
+func (w *world) waitOwed(want []int64) {
+	w.t.Helper()
+	var ns []*notify.Notification
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		var err error
+		if ns, err = w.st.ListNotifications(context.Background(), w.alice.ID, 0, 10000); err != nil {
+			w.t.Fatal(err)
+		}
+		if len(ns) >= len(want) {
+			break
+		}
+	}
+	seen := map[int64]int{}
+	for _, n := range ns {
+		if n.Kind != notify.KindReply || n.ActorID != w.bob.ID {
+			w.t.Errorf("unexpected notification %+v", n)
+		}
+		seen[n.PostID]++
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			w.t.Errorf("reply %d: %d notifications, want 1", id, seen[id])
+		}
+	}
+	if len(ns) != len(want) {
+		w.t.Fatalf("%d notifications, want %d", len(ns), len(want))
+	}
+}
+
+func (w *world) thread() (int64, int64) {
+	w.t.Helper()
+	th, p, err := w.forum.CreateThread(context.Background(), w.alice.ID, "xinyu", "周记", "请大家看看")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return th.ID, p.ID
+}
+
+// TestFullQueueLosesNothing: events pile up far past any queue while the worker is not
+// running; once it runs, every reply owed a notification has exactly one.
+func TestFullQueueLosesNothing(t *testing.T) {
+	w := newWorld(t)
+	s := w.service()
+	tid, first := w.thread()
+	for i := 0; i < 20000; i++ { // alice's own post owes nothing
+		s.Handle(events.Event{Type: events.PostCreated, ThreadID: tid, PostID: first})
+	}
+	want := w.replies(tid, first, 30)
+	run(t, s)
+	w.waitOwed(want)
+}
+
+// TestRestartResumes: a notifier stopped before it wrote what replies owed, and one
+// that crashed after writing a notification but before moving its checkpoint: the next
+// notifier over the same database writes every one, none twice.
+func TestRestartResumes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	first := w.service()
+	stop := run(t, first)
+	tid, op := w.thread()
+	done := w.replies(tid, op, 1)
+	w.waitOwed(done)
+	stop()
+	later := w.replies(tid, op, 9)
+	// As if the last one's notification was stored just before a crash.
+	last, err := w.forum.PostByID(ctx, later[8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.NotifyUser(ctx, w.alice.ID, notify.KindReply, w.bob.ID, last); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w.service())
+	w.waitOwed(append(done, later...))
+}
+
+// TestTwoNodesNotifyOnce: two notifiers over one database (two nodes) both work on the
+// same posts; each notification is stored once and pushed once.
+func TestTwoNodesNotifyOnce(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	pushed := map[int64]int{}
+	w.bus.Subscribe(func(e events.Event) {
+		if e.Type == events.Notification {
+			mu.Lock()
+			pushed[e.PostID]++
+			mu.Unlock()
+		}
+	})
+	a, b := w.service(), w.service()
+	run(t, a)
+	run(t, b)
+	tid, op := w.thread()
+	want := w.replies(tid, op, 60)
+	w.waitOwed(want)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range want {
+		if pushed[id] != 1 {
+			t.Errorf("reply %d pushed %d times", id, pushed[id])
+		}
+	}
+}
+
+// gappy is a store where one post is not yet visible to the notifier, as a MongoDB post
+// whose id was allocated but whose insert has not landed while a later one has.
+type gappy struct {
+	*sqlstore.Store
+	hide  atomic.Int64
+	reads atomic.Int64 // reads that left the hidden post out
+}
+
+func (g *gappy) PostsAfterID(ctx context.Context, after int64, limit int) ([]*forum.Post, error) {
+	ps, err := g.Store.PostsAfterID(ctx, after, limit)
+	out := ps[:0]
+	for _, p := range ps {
+		if p.ID == g.hide.Load() {
+			g.reads.Add(1)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, err
+}
+
+// TestMissingIDHoldsTheCheckpoint: a post that lands after a later one is still
+// notified (the checkpoint waits for it), and one that never lands holds nothing back
+// for long.
+func TestMissingIDHoldsTheCheckpoint(t *testing.T) {
+	w := newWorld(t)
+	g := &gappy{Store: w.st}
+	tid, op := w.thread()
+	g.hide.Store(op + 1) // the first reply to come
+	s := notify.NewService(g, w.forum, w.st, w.bus, w.log)
+	w.bus.Subscribe(s.Handle)
+	run(t, s)
+	late := w.replies(tid, op, 3)
+	waitFor(t, func() bool { return g.reads.Load() >= 2 }) // the worker came back to the gap
+	g.hide.Store(0)
+	w.waitOwed(late)
+
+	w2 := newWorld(t)
+	g2 := &gappy{Store: w2.st}
+	tid, op = w2.thread()
+	g2.hide.Store(op + 1) // never lands
+	s2 := notify.NewService(g2, w2.forum, w2.st, w2.bus, w2.log)
+	notify.SetGapWait(s2, 50*time.Millisecond)
+	w2.bus.Subscribe(s2.Handle)
+	run(t, s2)
+	w2.waitOwed(w2.replies(tid, op, 3)[1:])
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
+	"jiayuan/app/records"
+)
+
+// kindHeld is the record of a held post the worker has passed: its notifications are
+// owed once a moderator approves it. K2 is heldWaiting until then, heldDone after.
+const (
+	kindHeld    = "notify_held"
+	heldWaiting = "waiting"
+	heldDone    = "done"
+)
+
+// Run writes the notifications of every post after the checkpoint, in id order, until
+// ctx ends; it wakes on this node's new posts and polls for the rest. Stopping it at
+// any point loses nothing: the next Run, here or on another node, resumes from the
+// checkpoint, which only moves past a post once its notifications are stored.
+//
+// Several nodes share one checkpoint, moved by a conditional update. Two of them may
+// process the same posts at the same moment; the unique key on user, post and kind
+// makes the second write nothing, so each notification is stored and pushed once.
+func (s *Service) Run(ctx context.Context) {
+	tick := time.NewTicker(s.poll)
+	defer tick.Stop()
+	var lastHeld time.Time
+	var gap gapWatch
+	for ctx.Err() == nil {
+		more, stalled, err := s.pass(ctx, &gap)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("notify", "err", err)
+			more = false
+		}
+		if s.heldDue.Swap(false) || time.Since(lastHeld) >= s.poll {
+			if err := s.releaseHeld(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: held posts", "err", err)
+			}
+			lastHeld = time.Now()
+		}
+		if more {
+			continue
+		}
+		var retry <-chan time.Time
+		if stalled {
+			retry = time.After(s.gapWait / 100)
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		case <-tick.C:
+		case <-retry:
+		}
+	}
+}
+
+// gapWatch remembers a missing post id the worker is waiting for. With MongoDB a post's
+// id is allocated before it is inserted, so a later post can be visible first; the
+// checkpoint waits for the earlier one, for a while: an id whose insert never happened
+// (a crash in between) is given up after gapWait.
+type gapWatch struct {
+	after int64 // the checkpoint the gap follows
+	since time.Time
+}
+
+// pass processes one batch after the checkpoint. more says a full batch was read;
+// stalled, that it stopped at a missing id.
+func (s *Service) pass(ctx context.Context, gap *gapWatch) (more, stalled bool, err error) {
+	cp, err := s.store.NotifyCheckpoint(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	s.checkpoint.Store(cp)
+	ps, err := s.store.PostsAfterID(ctx, cp, s.batch)
+	if err != nil || len(ps) == 0 {
+		return false, false, err
+	}
+	next := cp
+	for _, p := range ps {
+		if p.ID != next+1 {
+			if gap.after != next {
+				gap.after, gap.since = next, time.Now()
+			}
+			if time.Since(gap.since) < s.gapWait {
+				stalled = true
+				break
+			}
+		}
+		if err = s.process(ctx, p); err != nil {
+			break
+		}
+		next = p.ID
+	}
+	if next > cp {
+		ok, aerr := s.store.AdvanceNotifyCheckpoint(ctx, cp, next)
+		if aerr != nil {
+			return false, false, aerr
+		}
+		if ok {
+			s.checkpoint.Store(next)
+		}
+	}
+	return err == nil && !stalled && len(ps) == s.batch, stalled, err
+}
+
+// process writes what one post owes. A held post owes nothing yet: it is remembered,
+// and notified when a moderator approves it. A hidden one owes nothing.
+func (s *Service) process(ctx context.Context, p *forum.Post) error {
+	if p.Held {
+		r, err := records.New(kindHeld, heldKey(p.ID), "", heldWaiting, time.Now().UTC().Truncate(time.Millisecond), struct{}{})
+		if err != nil {
+			return err
+		}
+		if err := s.store.InsertRecord(ctx, r); err != nil && !errors.Is(err, fault.ErrConflict) {
+			return err
+		}
+		return nil
+	}
+	if p.Deleted {
+		return nil
+	}
+	return s.notify(ctx, p)
+}
+
+func heldKey(postID int64) string { return "post:" + strconv.FormatInt(postID, 10) }
+
+// releaseHeld notifies for the remembered held posts a moderator has approved since,
+// and forgets those rejected or gone.
+func (s *Service) releaseHeld(ctx context.Context) error {
+	rs, err := s.store.ListRecords(ctx, kindHeld, records.Filter{K2: heldWaiting}, 0, 100)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
+		if err != nil {
+			continue
+		}
+		p, err := s.posts.PostByID(ctx, id)
+		switch {
+		case errors.Is(err, fault.ErrNotFound):
+		case err != nil:
+			return err
+		case p.Held:
+			continue
+		default:
+			if err := s.process(ctx, p); err != nil {
+				return err
+			}
+		}
+		r.K2 = heldDone
+		if err := s.store.UpdateRecord(ctx, r, heldWaiting); err != nil && !errors.Is(err, fault.ErrConflict) {
+			return err
+		}
+	}
+	return nil
+}
