@@ -155,12 +155,27 @@ func (b *fakeBackend) PostsAfter(_ context.Context, thread, after int64, limit i
 	return out, seqs, nil
 }
 
-func (b *fakeBackend) Post(_ context.Context, id int64) (json.RawMessage, error) {
-	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+func (b *fakeBackend) Post(_ context.Context, id int64) (json.RawMessage, bool, error) {
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), false, nil
 }
 
-func (b *fakeBackend) Thread(_ context.Context, id int64) (json.RawMessage, error) {
-	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+func (b *fakeBackend) Thread(_ context.Context, id int64) (json.RawMessage, string, error) {
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), "xinyu", nil
+}
+
+// The fake's answers never change: the tests of who may hear what run against the
+// real forum and policy, in app/web.
+func (b *fakeBackend) Visible(int64, string, string) error { return nil }
+
+func (b *fakeBackend) Where(_ context.Context, ch string) (string, error) {
+	if _, ok := ThreadOf(ch); ok {
+		return "xinyu", nil
+	}
+	return "", nil
+}
+
+func (b *fakeBackend) ChangedSince(context.Context, int64, int64, time.Time, int) ([]Change, bool, error) {
+	return nil, false, nil
 }
 
 type rig struct {

@@ -25,6 +25,10 @@ const (
 	PolicyChanged = "policy.changed"
 	// WordsChanged: the sensitive-word list changed; every node reloads it.
 	WordsChanged = "words.changed"
+	// AccessChanged: what a user may reach changed in a way policy reloads do not show
+	// (signed out, banned, a session or token ended, a password reset). UserID is the
+	// user; their open sockets re-check their credential and close if it is gone.
+	AccessChanged = "access.changed"
 )
 
 // Event is the minimal payload of a change: ids, not documents. Subscribers read what

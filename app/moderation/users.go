@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/events"
 	"jiayuan/app/fault"
 )
 
@@ -67,6 +68,10 @@ func (s *Service) SetBanned(ctx context.Context, actorID int64, username string,
 		action = "user.unban"
 	}
 	s.Audit(ctx, actorID, action, "*", "user:"+itoa(u.ID), map[string]bool{"banned": u.Banned}, map[string]bool{"banned": banned})
+	if banned {
+		// Their open sockets re-check their session or token, and close.
+		s.bus.Publish(events.Event{Type: events.AccessChanged, UserID: u.ID})
+	}
 	u.Banned = banned
 	return u, nil
 }
