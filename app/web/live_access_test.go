@@ -260,7 +260,7 @@ func TestLiveApprovedHeldPost(t *testing.T) {
 	away.conn.Close()
 
 	held := carol.reply(tid, "有黑幕的回复", 0) // seq 2, held
-	carol.reply(tid, "普通的回复", 0)            // seq 3
+	carol.reply(tid, "普通的回复", 0)          // seq 3
 	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/review", int64(held["id"].(float64))), map[string]bool{"approve": true}); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
