@@ -21,6 +21,7 @@ const (
 	queueSize        = 128
 	backlogBatch     = 200
 	maxBacklog       = 2000 // further behind than this, reload the page
+	maxChanges       = 1000 // changes site-wide read for a returning socket's `since`
 	writeWait        = 10 * time.Second
 	pongWait         = 60 * time.Second
 	pingEvery        = 25 * time.Second
@@ -254,7 +255,9 @@ func (s *Server) read(conn Conn, c *Client) {
 		}
 		switch m.Type {
 		case TypePing:
-			c.reply(encode(Message{Type: TypePong}))
+			// A pong carries a fresh `since`: everything before it has reached this
+			// socket, so a page that pings now and then resumes from a recent moment.
+			c.reply(encode(Message{Type: TypePong, Since: time.Now().Add(-clockMargin).UnixMilli()}))
 		case TypeSubscribe:
 			// The database reads of a subscription run deep (SQLite is Go code here):
 			// on a goroutine of their own, that stack is freed when they finish instead
@@ -317,7 +320,7 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 	// drops whatever is in both.
 	c.begin(ch, true, after)
 	if m.Since > 0 && m.After != nil && after > 0 {
-		changes, full, err := s.backend.ChangedSince(ctx, threadID, after, time.UnixMilli(m.Since), maxBacklog)
+		changes, full, err := s.backend.ChangedSince(ctx, threadID, after, time.UnixMilli(m.Since), maxChanges)
 		if err == nil && full {
 			c.unsubscribe(ch)
 			c.reply(encode(Message{Type: TypeTooFarBehind, Channel: ch, Seq: latest,

@@ -72,6 +72,10 @@ function handle(m) {
         addPost(m.post);
       } else if (bar) bar.hidden = false;
       break;
+    case 'pong':
+      // Everything before m.since has reached this page: resume from there.
+      for (const s of subs) if (s.since && m.since) s.since = m.since;
+      break;
     case 'too_far_behind':
       // More missed than a catch-up sends: the server renders the page afresh.
       manualClose = true;
@@ -242,6 +246,9 @@ function updateThread(th) {
     if (note) note.replaceChildren(again); else compose.append(el('p', { class: 'notice' }, again));
   }
 }
+
+// A ping a minute keeps the `since` stamps fresh (and idle proxies from closing us).
+setInterval(() => { if (ws && ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}'); }, 60000);
 
 window.addEventListener('pagehide', () => { manualClose = true; ws?.close(); });
 // For the support desk and the browser tests: drop the connection as a network loss
