@@ -218,7 +218,9 @@ func (s *LiveBackend) ChangedSince(ctx context.Context, threadID, upTo int64, si
 	}
 	var mine []*forum.Post
 	for _, p := range ps {
-		if p.ThreadID == threadID && p.Seq <= upTo && !p.Held {
+		// Left out: held ones, and those never changed since written (a returning
+		// client at or past their seq has them as they are).
+		if p.ThreadID == threadID && p.Seq <= upTo && !p.Held && (p.Deleted || released(p) || !p.EditedAt.IsZero()) {
 			mine = append(mine, p)
 		}
 	}
