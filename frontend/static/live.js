@@ -154,7 +154,8 @@ let unseen = [];
 const marker = document.querySelector('.new-replies');
 
 function addPost(p) {
-  if (document.getElementById('p' + p.seq)) return;
+  // Already here (a catch-up resends what changed below `after`): show it as it is now.
+  if (document.getElementById('p' + p.seq)) { updatePost(p); return; }
   const count = document.querySelector('.reply-count');
   if (count) count.textContent = String(Math.max(Number(count.textContent) || 0, p.seq - 1));
   const list = thread.querySelector('.posts');
