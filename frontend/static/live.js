@@ -155,7 +155,7 @@ const marker = document.querySelector('.new-replies');
 
 function addPost(p) {
   // Already here (a catch-up resends what changed below `after`): show it as it is now.
-  if (document.getElementById('p' + p.seq)) { updatePost(p); return; }
+  if (document.getElementById('p' + p.seq)) { if (p.deleted || p.edited_at) updatePost(p); return; }
   const count = document.querySelector('.reply-count');
   if (count) count.textContent = String(Math.max(Number(count.textContent) || 0, p.seq - 1));
   const list = thread.querySelector('.posts');
