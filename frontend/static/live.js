@@ -155,7 +155,11 @@ const marker = document.querySelector('.new-replies');
 
 function addPost(p) {
   // Already here (a catch-up resends what changed below `after`): show it as it is now.
-  if (document.getElementById('p' + p.seq)) { if (p.deleted || p.edited_at) updatePost(p); return; }
+  const have = document.getElementById('p' + p.seq);
+  if (have) {
+    if (p.deleted || p.edited_at || have.classList.contains('deleted')) updatePost(p);
+    return;
+  }
   const count = document.querySelector('.reply-count');
   if (count) count.textContent = String(Math.max(Number(count.textContent) || 0, p.seq - 1));
   const list = thread.querySelector('.posts');
@@ -218,7 +222,7 @@ function updatePost(p) {
     art.querySelector('.post-actions')?.remove();
     return;
   }
-  if (body) body.innerHTML = p.html;
+  if (body) { body.innerHTML = p.html; body.classList.remove('muted'); art.classList.remove('deleted'); }
   const head = art.querySelector('.post-head');
   if (head && !head.querySelector('.edited')) head.querySelector('time')?.after(' ', el('span', { class: 'edited' }, `(${t('Edited')})`));
 }
