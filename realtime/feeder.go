@@ -63,7 +63,8 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 		// says it was: a move may have come between.
 		slug, err := f.backend.Where(ctx, thread)
 		if err != nil {
-			return // gone: nothing left to show
+			f.gone(thread, err)
+			return
 		}
 		post, released, err := f.backend.Post(ctx, e.PostID)
 		if err != nil {
@@ -93,6 +94,7 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 	case events.PostUpdated, events.PostDeleted, events.PostHeld:
 		slug, err := f.backend.Where(ctx, thread)
 		if err != nil {
+			f.gone(thread, err)
 			return
 		}
 		post, _, err := f.backend.Post(ctx, e.PostID)
@@ -165,6 +167,15 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 				c.drop(reason)
 			}
 		}
+	}
+}
+
+// gone logs a failed look-up of where a thread is, unless the thread is simply gone
+// (merged away): then there is nothing left to show.
+func (f *Feeder) gone(channel string, err error) {
+	var fe *fault.Error
+	if !errors.As(err, &fe) {
+		f.log.Error("realtime: where is the thread", "channel", channel, "err", err)
 	}
 }
 
