@@ -8,8 +8,13 @@ import (
 type Client struct {
 	hub    *Hub
 	userID int64
+	addr   string
+	check  func() string // re-checks the socket's credential: "" while it holds
 	send   chan *frame
-	done   chan struct{} // closed when the client is dropped
+	// catchUp hands backlog frames to the writer one at a time: unbuffered, so a
+	// catch-up waits for the socket instead of filling the live queue.
+	catchUp chan *frame
+	done    chan struct{} // closed when the client is dropped
 
 	mu     sync.Mutex
 	subs   map[string]*subscription
@@ -18,7 +23,7 @@ type Client struct {
 }
 
 // subscription is one channel of a client. Until ready, live frames wait in pending
-// while the backlog is read from the database; lastSeq then drops what both delivered.
+// while the backlog is sent; lastSeq then drops what both delivered.
 type subscription struct {
 	ready   bool
 	ordered bool // thread channels: post.created frames carry a seq
@@ -26,11 +31,12 @@ type subscription struct {
 	pending []*frame
 }
 
-// maxPending bounds what a subscription buffers while its backlog is read.
+// maxPending bounds what a subscription buffers while its backlog is sent.
 const maxPending = 1024
 
-func newClient(h *Hub, userID int64, queue int) *Client {
-	return &Client{hub: h, userID: userID, send: make(chan *frame, queue), done: make(chan struct{}), subs: map[string]*subscription{}}
+func newClient(h *Hub, id Identity, queue int) *Client {
+	return &Client{hub: h, userID: id.UserID, addr: id.Addr, check: id.Check, send: make(chan *frame, queue),
+		catchUp: make(chan *frame), done: make(chan struct{}), subs: map[string]*subscription{}}
 }
 
 func (c *Client) channels() map[string]*subscription {
@@ -43,7 +49,8 @@ func (c *Client) channels() map[string]*subscription {
 	return out
 }
 
-// deliver is called by the hub for every frame on a channel the client joined.
+// deliver is called by the hub for every frame on a channel the client joined, once
+// the hub has decided this client may receive it.
 func (c *Client) deliver(f *frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -59,18 +66,22 @@ func (c *Client) deliver(f *frame) {
 		s.pending = append(s.pending, f)
 		return
 	}
-	c.emitLocked(s, f)
+	if c.fresh(s, f) {
+		c.enqueueLocked(f)
+	}
 }
 
-// emitLocked queues f unless it is a post the client already has.
-func (c *Client) emitLocked(s *subscription, f *frame) {
-	if s.ordered && f.typ == TypePostCreated {
+// fresh reports whether f is news to s, and advances lastSeq: a post the client already
+// has (from the backlog, at the seam) is not. A late post (approved after later ones)
+// is news whatever its seq.
+func (c *Client) fresh(s *subscription, f *frame) bool {
+	if s.ordered && f.typ == TypePostCreated && !f.late {
 		if f.seq <= s.lastSeq {
-			return
+			return false
 		}
 		s.lastSeq = f.seq
 	}
-	c.enqueueLocked(f)
+	return true
 }
 
 // enqueueLocked never blocks: a client that cannot keep up is dropped, and catches up
@@ -107,6 +118,13 @@ func (c *Client) dropLocked(reason string) {
 	close(c.done)
 }
 
+// end stops a subscription the client may no longer have, and tells it why.
+func (c *Client) end(channel string, err error) {
+	if c.unsubscribe(channel) {
+		c.reply(denial(channel, err))
+	}
+}
+
 // begin registers a subscription that buffers live frames until finish.
 func (c *Client) begin(channel string, ordered bool, lastSeq int64) {
 	c.mu.Lock()
@@ -115,31 +133,68 @@ func (c *Client) begin(channel string, ordered bool, lastSeq int64) {
 	c.hub.join(c, channel)
 }
 
-// backlog queues frames read from the database, in seq order.
-func (c *Client) backlog(channel string, frames []*frame) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := c.subs[channel]; s != nil {
-		for _, f := range frames {
-			c.emitLocked(s, f)
+// backlog sends frames read from the database, in seq order, each as soon as the
+// socket has taken the one before. It reports false when the subscription or the
+// client ended meanwhile.
+func (c *Client) backlog(channel string, frames []*frame) bool {
+	for _, f := range frames {
+		c.mu.Lock()
+		s := c.subs[channel]
+		ok := s != nil && !c.closed && c.fresh(s, f)
+		gone := s == nil || c.closed
+		c.mu.Unlock()
+		if gone {
+			return false
 		}
+		if ok && !c.handOver(f) {
+			return false
+		}
+	}
+	return true
+}
+
+// handOver waits until the writer takes f, or the client is dropped.
+func (c *Client) handOver(f *frame) bool {
+	select {
+	case c.catchUp <- f:
+		return true
+	case <-c.done:
+		return false
 	}
 }
 
-// finish sends `subscribed` with the latest seq, then whatever arrived meanwhile, and
-// goes live. All under the client's lock, so nothing slips between the three.
-func (c *Client) finish(channel string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.subs[channel]
-	if s == nil {
-		return
+// finish sends what arrived live during the backlog, in turn and with the same flow
+// control, then `subscribed` with the latest seq, and goes live. The last step runs
+// under the client's lock, so nothing slips between the pending frames and live ones.
+func (c *Client) finish(channel string, since int64) {
+	for {
+		c.mu.Lock()
+		s := c.subs[channel]
+		if s == nil || c.closed {
+			c.mu.Unlock()
+			return
+		}
+		if len(s.pending) == 0 {
+			c.enqueueLocked(encode(Message{Type: TypeSubscribed, Channel: channel, Seq: s.lastSeq, Since: since}))
+			s.ready = true
+			c.mu.Unlock()
+			return
+		}
+		batch := s.pending
+		s.pending = nil
+		var out []*frame
+		for _, f := range batch {
+			if c.fresh(s, f) {
+				out = append(out, f)
+			}
+		}
+		c.mu.Unlock()
+		for _, f := range out {
+			if !c.handOver(f) {
+				return
+			}
+		}
 	}
-	c.enqueueLocked(encode(Message{Type: TypeSubscribed, Channel: channel, Seq: s.lastSeq}))
-	for _, f := range s.pending {
-		c.emitLocked(s, f)
-	}
-	s.pending, s.ready = nil, true
 }
 
 func (c *Client) unsubscribe(channel string) bool {

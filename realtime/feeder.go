@@ -3,12 +3,14 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strconv"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"jiayuan/app/events"
+	"jiayuan/app/fault"
 )
 
 // Feeder turns the forum's events into frames on the hub's channels. It follows the
@@ -26,6 +28,7 @@ type Feeder struct {
 // NewFeeder returns a feeder; call Run to start it and subscribe Handle to the bus.
 func NewFeeder(hub *Hub, backend Backend, log *slog.Logger) *Feeder {
 	last, _ := lru.New[int64, int64](100_000)
+	hub.guard(backend)
 	return &Feeder{hub: hub, backend: backend, log: log, queue: make(chan events.Event, 65536), last: last}
 }
 
@@ -54,27 +57,47 @@ func (f *Feeder) Run(ctx context.Context) {
 
 func (f *Feeder) publish(ctx context.Context, e events.Event) {
 	thread := "thread:" + strconv.FormatInt(e.ThreadID, 10)
-	board := "board:" + e.BoardSlug
 	switch e.Type {
 	case events.PostCreated:
-		if last, ok := f.last.Get(e.ThreadID); ok {
-			if e.Seq <= last {
-				return // already published, with a gap fill
-			}
-			if e.Seq > last+1 && !f.fill(ctx, thread, e.ThreadID, last, e.Seq) {
-				return
-			}
+		// Where the thread is now decides who hears of its posts, not where the event
+		// says it was: a move may have come between.
+		slug, err := f.backend.Where(ctx, thread)
+		if err != nil {
+			f.gone(thread, err)
+			return
 		}
-		post, err := f.backend.Post(ctx, e.PostID)
+		post, released, err := f.backend.Post(ctx, e.PostID)
 		if err != nil {
 			f.log.Error("realtime: load post", "post", e.PostID, "err", err)
 			return
 		}
+		last, known := f.last.Get(e.ThreadID)
+		if known && e.Seq <= last {
+			if !released {
+				return // already published, with a gap fill
+			}
+			// Approved after later posts: every reader needs it, below seqs they have.
+			fr := encode(Message{Type: TypePostCreated, Channel: thread, Seq: e.Seq, Post: post})
+			fr.board, fr.late = slug, true
+			f.hub.publish(fr)
+			f.boardFrame(TypePostCreated, "board:"+slug, slug, e.Seq, post)
+			return
+		}
+		if known && e.Seq > last+1 && !f.fill(ctx, thread, slug, e.ThreadID, last, e.Seq) {
+			return
+		}
 		f.last.Add(e.ThreadID, e.Seq)
-		f.hub.publish(encode(Message{Type: TypePostCreated, Channel: thread, Seq: e.Seq, Post: post}))
-		f.hub.publish(encode(Message{Type: TypePostCreated, Channel: board, Seq: e.Seq, Post: post}))
+		fr := encode(Message{Type: TypePostCreated, Channel: thread, Seq: e.Seq, Post: post})
+		fr.board, fr.late = slug, released
+		f.hub.publish(fr)
+		f.boardFrame(TypePostCreated, "board:"+slug, slug, e.Seq, post)
 	case events.PostUpdated, events.PostDeleted, events.PostHeld:
-		post, err := f.backend.Post(ctx, e.PostID)
+		slug, err := f.backend.Where(ctx, thread)
+		if err != nil {
+			f.gone(thread, err)
+			return
+		}
+		post, _, err := f.backend.Post(ctx, e.PostID)
 		if err != nil {
 			f.log.Error("realtime: load post", "post", e.PostID, "err", err)
 			return
@@ -83,30 +106,103 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 		if typ == events.PostHeld {
 			typ = TypePostDeleted // an edit now waiting for review leaves the page until approved
 		}
-		f.hub.publish(encode(Message{Type: typ, Channel: thread, Seq: e.Seq, Post: post}))
+		fr := encode(Message{Type: typ, Channel: thread, Seq: e.Seq, Post: post})
+		fr.board = slug
+		f.hub.publish(fr)
 	case events.ThreadUpdated:
-		t, err := f.backend.Thread(ctx, e.ThreadID)
+		// A move publishes this twice (for each board); both re-check the thread's
+		// readers against where it is now, before anyone hears of its new state.
+		t, slug, err := f.backend.Thread(ctx, e.ThreadID)
+		f.reauthorize(ctx, thread, 0)
 		if err != nil {
 			return // merged away: nothing left to show
 		}
-		f.hub.publish(encode(Message{Type: TypeThreadUpdated, Channel: thread, Thread: t}))
+		fr := encode(Message{Type: TypeThreadUpdated, Channel: thread, Thread: t})
+		fr.board = slug
+		f.hub.publish(fr)
 	case events.Notification:
 		data, _ := json.Marshal(map[string]int64{"id": e.NotificationID, "thread_id": e.ThreadID, "post_id": e.PostID, "post_seq": e.Seq})
-		f.hub.publish(encode(Message{Type: TypeNotification, Channel: "user:" + strconv.FormatInt(e.UserID, 10), Data: data}))
+		fr := encode(Message{Type: TypeNotification, Channel: "user:" + strconv.FormatInt(e.UserID, 10), Data: data})
+		fr.user = e.UserID
+		if e.ThreadID != 0 {
+			// A notification about a thread the user may no longer read is not pushed.
+			if slug, err := f.backend.Where(ctx, thread); err == nil {
+				fr.board = slug
+			} else {
+				return
+			}
+		}
+		f.hub.publish(fr)
 	case events.ThreadCreated:
-		t, err := f.backend.Thread(ctx, e.ThreadID)
+		t, slug, err := f.backend.Thread(ctx, e.ThreadID)
 		if err != nil {
 			f.log.Error("realtime: load thread", "thread", e.ThreadID, "err", err)
 			return
 		}
-		for _, ch := range []string{board, "feed"} {
-			f.hub.publish(encode(Message{Type: TypeThreadCreated, Channel: ch, Thread: t}))
+		// The feed is every board's news, but each reader hears only of the boards they
+		// may read.
+		for _, ch := range []string{"board:" + slug, "feed"} {
+			fr := encode(Message{Type: TypeThreadCreated, Channel: ch, Thread: t})
+			fr.board = slug
+			f.hub.publish(fr)
+		}
+	case events.PolicyChanged:
+		// Roles changed (for UserID, or for anyone): every subscription they hold is
+		// asked again. The policy was reloaded before the event reached this queue.
+		for _, ch := range f.hub.channelNames(e.UserID) {
+			f.reauthorize(ctx, ch, e.UserID)
+		}
+	case events.BoardUpdated:
+		for _, ch := range f.hub.channelNames(0) {
+			f.reauthorize(ctx, ch, 0)
+		}
+	case events.AccessChanged:
+		// Signed out, banned, a session or token ended: each of the user's sockets
+		// checks the credential it was opened with, and closes if it no longer holds.
+		for _, c := range f.hub.clientsOf(e.UserID) {
+			if c.check == nil {
+				continue
+			}
+			if reason := c.check(); reason != "" {
+				c.drop(reason)
+			}
 		}
 	}
 }
 
+// gone logs a failed look-up of where a thread is, unless the thread is simply gone
+// (merged away): then there is nothing left to show.
+func (f *Feeder) gone(channel string, err error) {
+	var fe *fault.Error
+	if !errors.As(err, &fe) {
+		f.log.Error("realtime: where is the thread", "channel", channel, "err", err)
+	}
+}
+
+// boardFrame publishes a frame on a board channel.
+func (f *Feeder) boardFrame(typ, channel, slug string, seq int64, post json.RawMessage) {
+	fr := encode(Message{Type: typ, Channel: channel, Seq: seq, Post: post})
+	fr.board = slug
+	f.hub.publish(fr)
+}
+
+// reauthorize asks again whether the subscribers of channel (userID's only, if set)
+// may still listen there, and ends the subscriptions that may not.
+func (f *Feeder) reauthorize(ctx context.Context, channel string, userID int64) {
+	if f.hub.Subscribers(channel) == 0 {
+		return
+	}
+	board, err := f.backend.Where(ctx, channel)
+	var fe *fault.Error
+	if err != nil && !errors.As(err, &fe) {
+		f.log.Error("realtime: re-check subscription", "channel", channel, "err", err)
+		return // the database did not answer: keep the subscription, frames are still checked
+	}
+	f.hub.reauthorize(channel, board, err, userID)
+}
+
 // fill publishes the posts with last < seq < upTo from the database.
-func (f *Feeder) fill(ctx context.Context, channel string, threadID, last, upTo int64) bool {
+func (f *Feeder) fill(ctx context.Context, channel, slug string, threadID, last, upTo int64) bool {
 	posts, seqs, err := f.backend.PostsAfter(ctx, threadID, last, int(upTo-last-1))
 	if err != nil {
 		f.log.Error("realtime: fill gap", "thread", threadID, "err", err)
@@ -116,7 +212,10 @@ func (f *Feeder) fill(ctx context.Context, channel string, threadID, last, upTo 
 		if seqs[i] >= upTo {
 			break
 		}
-		f.hub.publish(encode(Message{Type: TypePostCreated, Channel: channel, Seq: seqs[i], Post: p}))
+		fr := encode(Message{Type: TypePostCreated, Channel: channel, Seq: seqs[i], Post: p})
+		fr.board = slug
+		f.hub.publish(fr)
+		f.boardFrame(TypePostCreated, "board:"+slug, slug, seqs[i], p)
 		f.last.Add(threadID, seqs[i])
 	}
 	return true

@@ -8,10 +8,14 @@ import "encoding/json"
 
 // Message is one frame of the protocol, in either direction.
 type Message struct {
-	Type    string          `json:"type"`
-	Channel string          `json:"channel,omitempty"`
-	After   int64           `json:"after,omitempty"` // subscribe: the last seq the client has
-	Seq     int64           `json:"seq,omitempty"`   // subscribed: the latest seq; post.*: the post's seq
+	Type    string `json:"type"`
+	Channel string `json:"channel,omitempty"`
+	After   int64  `json:"after,omitempty"` // subscribe: the last seq the client has
+	Seq     int64  `json:"seq,omitempty"`   // subscribed: the latest seq; post.*: the post's seq
+	// Since is a moment (ms since 1970, the server's clock): subscribed carries it, and
+	// a client resubscribing sends it back with After, to also get the posts at or
+	// before After that changed since (held ones approved, edits, deletions).
+	Since   int64           `json:"since,omitempty"`
 	Post    json.RawMessage `json:"post,omitempty"`
 	Thread  json.RawMessage `json:"thread,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"` // notification payload
@@ -34,6 +38,9 @@ const (
 	TypeThreadCreated = "thread.created"
 	TypeThreadUpdated = "thread.updated"
 	TypeNotification  = "notification"
+	// TypeTooFarBehind: the client missed more than the catch-up sends; it reloads from
+	// the API and subscribes again from there. Seq is the latest.
+	TypeTooFarBehind = "too_far_behind"
 )
 
 // frame is an encoded message ready for any number of sockets: encoded once per event,
@@ -43,6 +50,13 @@ type frame struct {
 	typ     string
 	seq     int64 // for post.created on thread channels: orders and dedupes at the seam
 	data    []byte
+	// Who may receive it, checked for each recipient as it is delivered: the board it
+	// comes from (the thread's board as it is now), and for notifications the one user.
+	board string
+	user  int64
+	// late: a post.created below seqs already sent (a held post approved); it passes
+	// the seam's dedupe, and clients place it by its seq.
+	late bool
 }
 
 // encode makes a frame. Sockets queue pointers to it: one encoding and one allocation

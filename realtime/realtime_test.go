@@ -110,9 +110,11 @@ func (f *fakeConn) waitFor(t *testing.T, what string, ok func([]Message) bool) [
 // fakeBackend is a thread store in memory. During a backlog read it can run a hook, to
 // land posts exactly at the seam.
 type fakeBackend struct {
-	mu     sync.Mutex
-	posts  map[int64][]int64 // thread → seqs
-	onRead func()
+	mu       sync.Mutex
+	posts    map[int64][]int64 // thread → seqs
+	onRead   func()
+	released map[int64]bool // post ids approved after being held
+	held     map[int64]bool // seqs waiting for review: left out of reads
 }
 
 func (b *fakeBackend) Authorize(_ context.Context, uid int64, ch string) (int64, error) {
@@ -147,7 +149,7 @@ func (b *fakeBackend) PostsAfter(_ context.Context, thread, after int64, limit i
 	var out []json.RawMessage
 	var seqs []int64
 	for _, s := range b.posts[thread] {
-		if s > after && len(seqs) < limit {
+		if s > after && len(seqs) < limit && !b.held[s] {
 			out = append(out, json.RawMessage(fmt.Sprintf(`{"seq":%d}`, s)))
 			seqs = append(seqs, s)
 		}
@@ -155,12 +157,29 @@ func (b *fakeBackend) PostsAfter(_ context.Context, thread, after int64, limit i
 	return out, seqs, nil
 }
 
-func (b *fakeBackend) Post(_ context.Context, id int64) (json.RawMessage, error) {
-	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+func (b *fakeBackend) Post(_ context.Context, id int64) (json.RawMessage, bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), b.released[id], nil
 }
 
-func (b *fakeBackend) Thread(_ context.Context, id int64) (json.RawMessage, error) {
-	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), nil
+func (b *fakeBackend) Thread(_ context.Context, id int64) (json.RawMessage, string, error) {
+	return json.RawMessage(fmt.Sprintf(`{"id":%d}`, id)), "xinyu", nil
+}
+
+// The fake's answers never change: the tests of who may hear what run against the
+// real forum and policy, in app/web.
+func (b *fakeBackend) Visible(int64, string, string) error { return nil }
+
+func (b *fakeBackend) Where(_ context.Context, ch string) (string, error) {
+	if _, ok := ThreadOf(ch); ok {
+		return "xinyu", nil
+	}
+	return "", nil
+}
+
+func (b *fakeBackend) ChangedSince(context.Context, int64, int64, time.Time, int) ([]Change, bool, error) {
+	return nil, false, nil
 }
 
 type rig struct {
@@ -399,4 +418,98 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if n := r.hub.Subscribers("thread:3"); n != 0 {
 		t.Fatalf("%d subscribers left", n)
 	}
+}
+
+// serveAs runs a connection with an identity and reports when it ends.
+func (r *rig) serveAs(t *testing.T, id Identity) (*fakeConn, chan struct{}) {
+	c := newFakeConn()
+	done := make(chan struct{})
+	go func() { r.srv.ServeAs(c, id); close(done) }()
+	t.Cleanup(func() { c.Close() })
+	return c, done
+}
+
+func waitClosed(t *testing.T, c *fakeConn, done chan struct{}, reason string) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the socket was not closed (%s)", reason)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !strings.Contains(c.closeMsg, reason) {
+		t.Fatalf("close reason %q, want %q", c.closeMsg, reason)
+	}
+}
+
+// TestSessionEndCloses: a socket opened with a session closes when the session ends.
+func TestSessionEndCloses(t *testing.T) {
+	r := newRig(t)
+	c, done := r.serveAs(t, Identity{UserID: 3, Expires: time.Now().Add(50 * time.Millisecond)})
+	waitClosed(t, c, done, "session expired")
+}
+
+// TestAccessChangedRechecks: on AccessChanged for its user, a socket re-checks its
+// credential and closes with the reason it is gone; other users' sockets stay.
+func TestAccessChangedRechecks(t *testing.T) {
+	r := newRig(t)
+	var mu sync.Mutex
+	reason := ""
+	check := func() string { mu.Lock(); defer mu.Unlock(); return reason }
+	mine, done := r.serveAs(t, Identity{UserID: 3, Check: check})
+	other, _ := r.serveAs(t, Identity{UserID: 4, Check: func() string { return "banned" }})
+	r.feeder.Handle(events.Event{Type: events.AccessChanged, UserID: 3}) // still signed in
+	mine.send(map[string]any{"type": "ping"})
+	mine.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
+	mu.Lock()
+	reason = "signed out"
+	mu.Unlock()
+	r.feeder.Handle(events.Event{Type: events.AccessChanged, UserID: 3})
+	waitClosed(t, mine, done, "signed out")
+	other.send(map[string]any{"type": "ping"})
+	other.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
+}
+
+// TestCapsAtServe: sockets past the cap per user or per address are closed at once, even
+// when their handshakes passed the check together.
+func TestCapsAtServe(t *testing.T) {
+	r := newRig(t)
+	id := Identity{UserID: 5, Addr: "10.0.0.1", MaxPerUser: 1, MaxPerAddr: 2}
+	first, _ := r.serveAs(t, id)
+	first.send(map[string]any{"type": "ping"})
+	first.waitFor(t, "pong", func(ms []Message) bool { return len(ms) == 1 })
+	c, done := r.serveAs(t, id)
+	waitClosed(t, c, done, "too many connections")
+	guest := id
+	guest.UserID = 0
+	g, _ := r.serveAs(t, guest) // the address's second
+	g.send(map[string]any{"type": "ping"})
+	g.waitFor(t, "pong", func(ms []Message) bool { return len(ms) == 1 })
+	c, done = r.serveAs(t, guest)
+	waitClosed(t, c, done, "too many connections")
+	if r.srv.Admits(guest) {
+		t.Fatal("Admits says yes past the cap")
+	}
+}
+
+// TestApprovedPostIsDelivered: a post approved after later ones were published reaches
+// subscribers who already have those, marked by its own seq.
+func TestApprovedPostIsDelivered(t *testing.T) {
+	r := newRig(t)
+	r.reply(1)
+	c := r.connect(t, 7)
+	c.send(map[string]any{"type": "subscribe", "channel": "thread:1"})
+	c.waitFor(t, "subscribed", func(ms []Message) bool { return len(seqsOf(ms, TypeSubscribed)) == 1 })
+	seq := r.backend.add(1) // seq 2: held, so no post.created
+	r.backend.mu.Lock()
+	r.backend.held = map[int64]bool{seq: true}
+	r.backend.mu.Unlock()
+	r.reply(1) // seq 3
+	c.waitFor(t, "3", func(ms []Message) bool { return fmt.Sprint(seqsOf(ms, TypePostCreated)) == "[3]" })
+	r.backend.mu.Lock()
+	r.backend.released, r.backend.held = map[int64]bool{1000 + seq: true}, nil
+	r.backend.mu.Unlock()
+	r.feeder.Handle(events.Event{Type: events.PostCreated, ThreadID: 1, BoardSlug: "xinyu", PostID: 1000 + seq, Seq: seq})
+	c.waitFor(t, "the approved 2", func(ms []Message) bool { return fmt.Sprint(seqsOf(ms, TypePostCreated)) == "[3 2]" })
 }

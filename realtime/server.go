@@ -21,6 +21,7 @@ const (
 	queueSize        = 128
 	backlogBatch     = 200
 	maxBacklog       = 2000 // further behind than this, reload the page
+	maxChanges       = 1000 // changes site-wide read for a returning socket's `since`
 	writeWait        = 10 * time.Second
 	pongWait         = 60 * time.Second
 	pingEvery        = 25 * time.Second
@@ -37,12 +38,47 @@ type Backend interface {
 	// *fault.Error saying why not. For a thread channel it also returns the thread's
 	// latest seq, where a subscription without `after` starts.
 	Authorize(ctx context.Context, userID int64, channel string) (latestSeq int64, err error)
+	// Access answers, from memory, for each recipient of each message.
+	Access
+	// Where returns the board a channel's messages come from now: the thread's board
+	// for thread:<id> (a *fault.Error if the thread is gone), the slug for board:<slug>,
+	// "" for user and feed channels.
+	Where(ctx context.Context, channel string) (board string, err error)
 	// PostsAfter returns up to limit posts of a thread with seq > after, encoded as the
 	// API encodes them, with their seqs. It checks no permission: Authorize did.
 	PostsAfter(ctx context.Context, threadID, after int64, limit int) (posts []json.RawMessage, seqs []int64, err error)
-	// Post and Thread return one post or thread encoded as the API encodes it.
-	Post(ctx context.Context, id int64) (json.RawMessage, error)
-	Thread(ctx context.Context, id int64) (json.RawMessage, error)
+	// ChangedSince returns, in seq order, the posts of a thread with seq <= upTo that
+	// changed after since: approved after being held (typ post.created), edited
+	// (post.updated) or deleted (post.deleted). It reads at most limit changes of the
+	// whole site, and says full when there were more (the client then reloads).
+	ChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) (changes []Change, full bool, err error)
+	// Post returns one post encoded as the API encodes it. released reports a post
+	// that became visible after it was written (held, then approved): readers already
+	// past its seq still need it.
+	Post(ctx context.Context, id int64) (post json.RawMessage, released bool, err error)
+	// Thread returns one thread encoded as the API encodes it, and its board's slug.
+	Thread(ctx context.Context, id int64) (thread json.RawMessage, board string, err error)
+}
+
+// Change is one post a returning client may have seen in another state.
+type Change struct {
+	Type string // TypePostCreated, TypePostUpdated or TypePostDeleted
+	Seq  int64
+	Post json.RawMessage
+}
+
+// Identity is who opened a socket, as the handshake resolved it.
+type Identity struct {
+	UserID int64  // 0 for a guest
+	Addr   string // the client's address, for the per-address cap
+	// Check re-reads the credential the socket was opened with (its session or token)
+	// when the user's access changes: "" while it still holds, else why not ("signed
+	// out", "banned"), and the socket closes with that reason.
+	Check func() string
+	// Expires is when the credential lapses by itself (a session's end); zero: never.
+	Expires time.Time
+	// Caps on sockets per user and per address; 0 for none.
+	MaxPerUser, MaxPerAddr int
 }
 
 // Server accepts websocket connections and runs the protocol.
@@ -54,7 +90,14 @@ type Server struct {
 
 // NewServer returns a realtime server over hub.
 func NewServer(hub *Hub, backend Backend, log *slog.Logger) *Server {
+	hub.guard(backend)
 	return &Server{hub: hub, backend: backend, log: log}
+}
+
+// Admits reports whether a socket of this user from this address is within the caps,
+// so the handshake can be refused with a clear answer. Serve counts again, atomically.
+func (s *Server) Admits(id Identity) bool {
+	return s.hub.Admits(id.UserID, id.Addr, id.MaxPerUser, id.MaxPerAddr)
 }
 
 // Conn is the part of a websocket connection the server uses.
@@ -69,12 +112,23 @@ type Conn interface {
 	Close() error
 }
 
-// Serve runs one connection until it closes: a reader and a writer goroutine sharing
+// Serve runs one connection of a user (0 for a guest), without caps or re-checks.
+func (s *Server) Serve(conn Conn, userID int64) { s.ServeAs(conn, Identity{UserID: userID}) }
+
+// ServeAs runs one connection until it closes: a reader and a writer goroutine sharing
 // the client's done channel, so either ending ends both.
-func (s *Server) Serve(conn Conn, userID int64) {
-	c := newClient(s.hub, userID, queueSize)
-	s.hub.add(c)
+func (s *Server) ServeAs(conn Conn, id Identity) {
+	c := newClient(s.hub, id, queueSize)
+	if err := s.hub.add(c, id.MaxPerUser, id.MaxPerAddr); err != nil {
+		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reasonTooMany), time.Now().Add(time.Second))
+		_ = conn.Close()
+		return
+	}
 	defer s.hub.remove(c)
+	if !id.Expires.IsZero() {
+		t := time.AfterFunc(time.Until(id.Expires), func() { c.drop(reasonExpired) })
+		defer t.Stop()
+	}
 	conn.SetReadLimit(MaxFrameBytes)
 	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
@@ -89,6 +143,12 @@ func (s *Server) Serve(conn Conn, userID int64) {
 	<-writerDone
 	_ = conn.Close()
 }
+
+// Close reasons a page can act on.
+const (
+	reasonTooMany = "too many connections"
+	reasonExpired = "session expired"
+)
 
 // write sends queued frames and pings until the client is dropped or a write fails
 // (a write deadline bounds a stuck peer). On the way out it says why, if there is a
@@ -117,6 +177,11 @@ func (s *Server) write(conn Conn, c *Client) {
 	for {
 		select {
 		case f := <-c.send:
+			_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := conn.WriteMessage(websocket.TextMessage, f.data); err != nil {
+				return
+			}
+		case f := <-c.catchUp:
 			_ = conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := conn.WriteMessage(websocket.TextMessage, f.data); err != nil {
 				return
@@ -152,6 +217,7 @@ type clientMessage struct {
 	Type    string `json:"type"`
 	Channel string `json:"channel"`
 	After   *int64 `json:"after"`
+	Since   int64  `json:"since"`
 }
 
 func (s *Server) read(conn Conn, c *Client) {
@@ -189,7 +255,9 @@ func (s *Server) read(conn Conn, c *Client) {
 		}
 		switch m.Type {
 		case TypePing:
-			c.reply(encode(Message{Type: TypePong}))
+			// A pong carries a fresh `since`: everything before it has reached this
+			// socket, so a page that pings now and then resumes from a recent moment.
+			c.reply(encode(Message{Type: TypePong, Since: time.Now().Add(-clockMargin).UnixMilli()}))
 		case TypeSubscribe:
 			// The database reads of a subscription run deep (SQLite is Go code here):
 			// on a goroutine of their own, that stack is freed when they finish instead
@@ -219,23 +287,20 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 		c.reply(errorFrame(ch, "already_subscribed", "已订阅此频道 (already subscribed)"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// The stamp the client sends back next time: taken before anything is read, and
+	// early by a margin for the clocks of other nodes, so no change falls between.
+	since := time.Now().Add(-clockMargin)
 	latest, err := s.backend.Authorize(ctx, c.userID, ch)
 	if err != nil {
-		var fe *fault.Error
-		if errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-			c.reply(errorFrame(ch, fe.Code, fe.Message))
-		} else {
-			s.log.Error("authorize subscription", "channel", ch, "err", err)
-			c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
-		}
+		s.refuse(c, ch, err)
 		return
 	}
 	threadID, isThread := ThreadOf(ch)
 	if !isThread {
 		c.begin(ch, false, 0)
-		c.finish(ch)
+		c.finish(ch, since.UnixMilli())
 		return
 	}
 	after := latest
@@ -246,32 +311,73 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 		after = min(max(after, 0), latest)
 	}
 	if latest-after > maxBacklog {
-		c.reply(errorFrame(ch, "too_far_behind", "错过的回复太多，请刷新页面 (too many missed posts: reload the page)"))
-		after = latest - maxBacklog
+		c.reply(encode(Message{Type: TypeTooFarBehind, Channel: ch, Seq: latest,
+			Message: "错过的回复太多，请刷新页面 (too many missed posts: reload the page)"}))
+		return
 	}
 	// Join first, then read the backlog: a post committed after the join arrives live
 	// (and waits in pending), one committed before it is in the backlog, and lastSeq
 	// drops whatever is in both.
 	c.begin(ch, true, after)
+	if m.Since > 0 && m.After != nil && after > 0 {
+		changes, full, err := s.backend.ChangedSince(ctx, threadID, after, time.UnixMilli(m.Since), maxChanges)
+		if err == nil && full {
+			c.unsubscribe(ch)
+			c.reply(encode(Message{Type: TypeTooFarBehind, Channel: ch, Seq: latest,
+				Message: "错过的改动太多，请刷新页面 (too many missed changes: reload the page)"}))
+			return
+		}
+		if err != nil {
+			s.fail(c, ch, err)
+			return
+		}
+		frames := make([]*frame, len(changes))
+		for i, x := range changes {
+			frames[i] = encode(Message{Type: x.Type, Channel: ch, Seq: x.Seq, Post: x.Post})
+			frames[i].late = true
+		}
+		if !c.backlog(ch, frames) {
+			return
+		}
+	}
 	for {
 		posts, seqs, err := s.backend.PostsAfter(ctx, threadID, after, backlogBatch)
 		if err != nil {
-			s.log.Error("backlog", "channel", ch, "err", err)
-			c.unsubscribe(ch)
-			c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
+			s.fail(c, ch, err)
 			return
 		}
 		frames := make([]*frame, len(posts))
 		for i, p := range posts {
 			frames[i] = encode(Message{Type: TypePostCreated, Channel: ch, Seq: seqs[i], Post: p})
 		}
-		c.backlog(ch, frames)
+		if !c.backlog(ch, frames) {
+			return
+		}
 		if len(posts) < backlogBatch {
 			break
 		}
 		after = seqs[len(seqs)-1]
 	}
-	c.finish(ch)
+	c.finish(ch, since.UnixMilli())
+}
+
+// clockMargin is how much earlier than now a `since` stamp is set.
+const clockMargin = 5 * time.Second
+
+func (s *Server) refuse(c *Client, ch string, err error) {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Kind != fault.KindInternal {
+		c.reply(errorFrame(ch, fe.Code, fe.Message))
+		return
+	}
+	s.log.Error("authorize subscription", "channel", ch, "err", err)
+	c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
+}
+
+func (s *Server) fail(c *Client, ch string, err error) {
+	s.log.Error("backlog", "channel", ch, "err", err)
+	c.unsubscribe(ch)
+	c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
 }
 
 // ThreadOf parses "thread:<id>".

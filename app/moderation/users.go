@@ -69,6 +69,7 @@ func (s *Service) SetBanned(ctx context.Context, actorID int64, username string,
 	}
 	s.Audit(ctx, actorID, action, "*", "user:"+itoa(u.ID), map[string]bool{"banned": u.Banned}, map[string]bool{"banned": banned})
 	if banned {
+		// Their open sockets re-check their session or token, and close.
 		s.bus.Publish(events.Event{Type: events.AccessChanged, UserID: u.ID})
 	}
 	u.Banned = banned

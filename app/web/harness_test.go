@@ -104,7 +104,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	t.Cleanup(func() { e.search.Close() })
 	bus.Subscribe(e.search.Handle)
 	e.hub = realtime.NewHub()
-	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en}
+	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en, Changes: st}
 	feeder := realtime.NewFeeder(e.hub, backend, log)
 	bus.Subscribe(feeder.Handle)
 	fctx, stop := context.WithCancel(context.Background())

@@ -1,22 +1,29 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/websocket/v2"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/events"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/realtime"
 )
 
 // liveUpgrade admits a websocket handshake: only at /ws, only from our own origin (a
-// page elsewhere cannot ride the user's cookie), as the session or token decided.
+// page elsewhere cannot ride the user's cookie), as the session or token decided, and
+// within the caps on sockets per person and per address.
 func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 	if s.Live == nil || !websocket.IsWebSocketUpgrade(c) {
 		return fiber.ErrUpgradeRequired
@@ -24,17 +31,82 @@ func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 	if !s.sameOrigin(c) {
 		return fault.Forbidden("拒绝跨站的 websocket 连接 (cross-origin websocket refused)")
 	}
-	c.Locals("uid", userID(c))
+	id := s.liveIdentity(c)
+	if !s.Live.Admits(id) {
+		return &fault.Error{Kind: fault.KindTooMany, Code: "too_many_sockets",
+			Message: "打开的实时连接太多，请关闭一些页面 (too many live connections for this account or address: close some tabs)"}
+	}
+	c.Locals("live", id)
 	return c.Next()
+}
+
+// liveIdentity is who the socket is and how to check later that they still are: the
+// session or token it was opened with is re-read when the user's access changes.
+// Fiber's strings point into the request buffer, so what outlives the handler is cloned.
+func (s *Server) liveIdentity(c *fiber.Ctx) realtime.Identity {
+	w := caller(c)
+	id := realtime.Identity{Addr: strings.Clone(c.IP())}
+	if s.Config != nil {
+		id.MaxPerUser, id.MaxPerAddr = s.Config.WSPerUser, s.Config.WSPerAddress
+	}
+	if w.user == nil {
+		return id
+	}
+	uid := w.user.ID
+	id.UserID = uid
+	if w.session != nil {
+		raw := strings.Clone(c.Cookies(sessionCookie))
+		id.Expires = w.session.ExpiresAt
+		id.Check = func() string {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			u, _, err := s.Accounts.SessionUser(ctx, raw)
+			return s.gone(ctx, uid, u, err, "signed out")
+		}
+		return id
+	}
+	raw := strings.TrimSpace(strings.TrimPrefix(strings.Clone(c.Get(fiber.HeaderAuthorization)), "Bearer "))
+	id.Check = func() string {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		u, err := s.Accounts.TokenUser(ctx, raw)
+		return s.gone(ctx, uid, u, err, "token revoked")
+	}
+	return id
+}
+
+// gone says why a socket's credential no longer holds, or "" if it does (or if the
+// database did not answer: the next change asks again).
+func (s *Server) gone(ctx context.Context, uid int64, u *accounts.User, err error, ended string) string {
+	switch {
+	case err == nil && u.ID == uid:
+		return ""
+	case err == nil:
+		return ended
+	case !errors.Is(err, fault.ErrNotFound) && !errors.Is(err, fault.ErrForbidden):
+		return ""
+	}
+	if u, err := s.Accounts.User(ctx, uid); err == nil && u.Banned {
+		return "banned"
+	}
+	return ended
 }
 
 func (s *Server) liveServe() fiber.Handler {
 	return websocket.New(func(conn *websocket.Conn) {
-		uid, _ := conn.Locals("uid").(int64)
-		s.Live.Serve(conn, uid)
+		id, _ := conn.Locals("live").(realtime.Identity)
+		s.Live.ServeAs(conn, id)
 	}, websocket.Config{ReadBufferSize: 512, WriteBufferSize: 1024,
 		// Idle sockets hold no write buffer: it is taken from the pool for each write.
 		WriteBufferPool: &sync.Pool{}})
+}
+
+// accessChanged tells open sockets that a user's credentials changed (a sign-out): they
+// re-check theirs and close if it is gone.
+func (s *Server) accessChanged(uid int64) {
+	if p, ok := s.Events.(interface{ Publish(events.Event) }); ok && uid != 0 {
+		p.Publish(events.Event{Type: events.AccessChanged, UserID: uid})
+	}
 }
 
 // LiveBackend is what the realtime server asks of the forum: who may listen where, and
@@ -43,6 +115,14 @@ type LiveBackend struct {
 	Forum    *forum.Service
 	Accounts *accounts.Service
 	Policy   Policy
+	// Changes lists posts changed since a moment, for a returning socket's catch-up of
+	// what changed below its seq (approvals); nil skips that part.
+	Changes ChangeLog
+}
+
+// ChangeLog is the store's list of changed posts.
+type ChangeLog interface {
+	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error)
 }
 
 // Authorize decides who may listen on which channel: thread and board channels follow
@@ -63,25 +143,113 @@ func (s *LiveBackend) Authorize(ctx context.Context, uid int64, channel string) 
 	case "board":
 		_, err := s.Forum.Board(ctx, uid, arg)
 		return 0, err
+	case "user", "feed":
+		return 0, s.Visible(uid, channel, "")
+	}
+	return 0, fault.Invalid("channel", "未知的频道 (unknown channel: use thread:<id>, board:<slug>, user:<id> or feed)")
+}
+
+// Visible answers for one recipient of one message, from the cached boards and policy:
+// may uid hear, on channel, of something in board?
+func (s *LiveBackend) Visible(uid int64, channel, board string) error {
+	kind, arg, _ := strings.Cut(channel, ":")
+	switch kind {
 	case "user":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if uid == 0 {
-			return 0, fault.Unauthorized("请先登录 (please sign in first)")
+			return fault.Unauthorized("请先登录 (please sign in first)")
 		}
 		if err != nil || id != uid || !s.Policy.Allowed(uid, "user:"+arg, "notifications", "read_own") {
-			return 0, fault.Forbidden("只能订阅自己的通知 (you can only listen to your own notifications)")
+			return fault.Forbidden("只能订阅自己的通知 (you can only listen to your own notifications)")
 		}
-		return 0, nil
 	case "feed":
 		if uid == 0 {
-			return 0, fault.Unauthorized("请先登录 (please sign in first)")
+			return fault.Unauthorized("请先登录 (please sign in first)")
 		}
 		if !s.Policy.Allowed(uid, "*", "feed", "read") {
-			return 0, fault.Forbidden("你没有权限 (not allowed)")
+			return fault.Forbidden("你没有权限 (not allowed)")
 		}
-		return 0, nil
+	case "board":
+		board = arg
 	}
-	return 0, fault.Invalid("channel", "未知的频道 (unknown channel: use thread:<id>, board:<slug>, user:<id> or feed)")
+	if board == "" {
+		return nil
+	}
+	return s.Forum.CanRead(uid, board)
+}
+
+// Where returns the board a channel's messages come from now.
+func (s *LiveBackend) Where(ctx context.Context, channel string) (string, error) {
+	kind, arg, _ := strings.Cut(channel, ":")
+	switch kind {
+	case "thread":
+		id, err := strconv.ParseInt(arg, 10, 64)
+		if err != nil {
+			return "", fault.NotFound("主题 (thread)")
+		}
+		_, b, err := s.Forum.ThreadAndBoard(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return b.Slug, nil
+	case "board":
+		return arg, nil
+	}
+	return "", nil
+}
+
+// released: held, then approved. Approval sets ChangedAt without an edit; a post
+// edited since is released too if its last change came after the edit.
+func released(p *forum.Post) bool {
+	return !p.Held && !p.Deleted && p.ChangedAt.After(p.CreatedAt) && (p.EditedAt.IsZero() || p.ChangedAt.After(p.EditedAt))
+}
+
+// ChangedSince lists the posts of a thread with seq <= upTo changed after since.
+func (s *LiveBackend) ChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]realtime.Change, bool, error) {
+	if s.Changes == nil {
+		return nil, false, nil
+	}
+	ps, err := s.Changes.PostsChangedSince(ctx, since, 0, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ps) > limit {
+		return nil, true, nil
+	}
+	var mine []*forum.Post
+	for _, p := range ps {
+		// Left out: held ones, and those never changed since written (a returning
+		// client at or past their seq has them as they are).
+		if p.ThreadID == threadID && p.Seq <= upTo && !p.Held && (p.Deleted || released(p) || !p.EditedAt.IsZero()) {
+			mine = append(mine, p)
+		}
+	}
+	slices.SortFunc(mine, func(a, b *forum.Post) int { return cmp.Compare(a.Seq, b.Seq) })
+	users, err := s.users(ctx, mine)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]realtime.Change, 0, len(mine))
+	for _, p := range mine {
+		typ := realtime.TypePostUpdated
+		switch {
+		case p.Deleted:
+			typ = realtime.TypePostDeleted
+		case released(p):
+			typ = realtime.TypePostCreated
+		}
+		j, _ := json.Marshal(toPost(p, users))
+		out = append(out, realtime.Change{Type: typ, Seq: p.Seq, Post: j})
+	}
+	return out, false, nil
+}
+
+func (s *LiveBackend) users(ctx context.Context, ps []*forum.Post) (map[int64]*accounts.User, error) {
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.AuthorID
+	}
+	return s.Accounts.Users(ctx, ids)
 }
 
 // PostsAfter returns posts of a thread after a seq, encoded as the API encodes them.
@@ -91,11 +259,7 @@ func (s *LiveBackend) PostsAfter(ctx context.Context, threadID, after int64, lim
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := make([]int64, len(ps))
-	for i, p := range ps {
-		ids[i] = p.AuthorID
-	}
-	users, err := s.Accounts.Users(ctx, ids)
+	users, err := s.users(ctx, ps)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,32 +272,34 @@ func (s *LiveBackend) PostsAfter(ctx context.Context, threadID, after int64, lim
 }
 
 // Post returns one post encoded as the API encodes it.
-func (s *LiveBackend) Post(ctx context.Context, id int64) (json.RawMessage, error) {
+func (s *LiveBackend) Post(ctx context.Context, id int64) (json.RawMessage, bool, error) {
 	p, err := s.Forum.PostByID(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	users, err := s.Accounts.Users(ctx, []int64{p.AuthorID})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	j := toPost(p, users)
 	if p.Held {
 		// Pushed to every reader of the thread: a held post shows as gone until approved.
 		j.Body, j.HTML, j.Deleted = "", "", true
 	}
-	return json.Marshal(j)
+	b, err := json.Marshal(j)
+	return b, released(p), err
 }
 
 // Thread returns one thread encoded as the API encodes it.
-func (s *LiveBackend) Thread(ctx context.Context, id int64) (json.RawMessage, error) {
+func (s *LiveBackend) Thread(ctx context.Context, id int64) (json.RawMessage, string, error) {
 	t, b, err := s.Forum.ThreadAndBoard(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	users, err := s.Accounts.Users(ctx, []int64{t.AuthorID})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return json.Marshal(toThread(t, b.Slug, users))
+	j, err := json.Marshal(toThread(t, b.Slug, users))
+	return j, b.Slug, err
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"jiayuan/app/forum"
 )
 
 // socket is a websocket client of the test server.
@@ -207,4 +209,72 @@ func asCloseError(err error, target **websocket.CloseError) bool {
 		*target = ce
 	}
 	return ok
+}
+
+// TestLiveCatchUpLargeBacklog: a page that missed many posts is caught up over a real
+// socket with every one, in order, however far behind up to 2,000, even while new
+// replies keep coming; past that it is told to reload.
+func TestLiveCatchUpLargeBacklog(t *testing.T) {
+	e := newEnv(t)
+	alice := e.user("alice")
+	uid := e.userID("alice")
+	b, err := e.store.BoardBySlug(t.Context(), "xinyu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Loaded in one step: the posts are history, not news (nobody listens yet).
+	const latest = 5001
+	th := &forum.Thread{BoardID: b.ID, Title: "很长的主题", AuthorID: uid, CreatedAt: time.Now().UTC()}
+	posts := make([]*forum.Post, latest)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: uid, Body: fmt.Sprint("回复 ", i), HTML: fmt.Sprint("<p>回复 ", i, "</p>"), CreatedAt: th.CreatedAt}
+	}
+	if err := e.store.ImportThread(t.Context(), th, posts); err != nil {
+		t.Fatal(err)
+	}
+	tid := th.ID
+	ch := fmt.Sprintf("thread:%d", tid)
+	end := int64(latest)
+	for _, missed := range []int{129, 2000} {
+		ws := alice.open()
+		ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - int64(missed)})
+		done := make(chan struct{})
+		extra := 0
+		if missed == 2000 {
+			// Live replies land during the catch-up: they wait and follow in order.
+			extra = 5
+			go func() {
+				defer close(done)
+				for i := 0; i < extra; i++ {
+					alice.reply(tid, "追赶中的新回复", 0)
+				}
+			}()
+		} else {
+			close(done)
+		}
+		next, subscribed := end-int64(missed)+1, false
+		<-done
+		end += int64(extra)
+		for next <= end || !subscribed {
+			m := ws.next()
+			switch {
+			case m["type"] == "subscribed":
+				subscribed = true
+			case m["type"] != "post.created" || int64(m["seq"].(float64)) != next:
+				t.Fatalf("missed %d: %v, want post %d (a gap, a duplicate or a drop)", missed, m, next)
+			default:
+				next++
+			}
+		}
+		ws.quiet(fmt.Sprintf("missed %d", missed))
+		ws.conn.Close()
+	}
+	// 5,000 behind: told to reload, with the latest seq, and nothing else.
+	ws := alice.open()
+	ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - 5000})
+	m := ws.next()
+	if m["type"] != "too_far_behind" || m["channel"] != ch || int64(m["seq"].(float64)) != end {
+		t.Fatalf("5,000 behind: %v", m)
+	}
+	ws.quiet("after too_far_behind")
 }

@@ -245,7 +245,7 @@ func startChild(ctx context.Context, dataDir, addr string, extra ...string) (*ch
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(exe, append([]string{"serve", "--addr", addr, "--data", dataDir, "--login-rate", "0", "--post-rate", "0", "--log-level", "error"}, extra...)...)
+	cmd := exec.Command(exe, append([]string{"serve", "--addr", addr, "--data", dataDir, "--login-rate", "0", "--post-rate", "0", "--ws-per-user", "0", "--ws-per-address", "0", "--log-level", "error"}, extra...)...)
 	cmd.Env = append(os.Environ(), "JIAYUAN_ADMIN_PASSWORD=bench-admin-password")
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr // the child logs errors only
 	if err := cmd.Start(); err != nil {

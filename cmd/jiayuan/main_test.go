@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fasthttp/websocket"
 )
 
 // TestMain lets the test binary stand in for the jiayuan binary: with JIAYUAN_TEST_MAIN
@@ -134,8 +136,10 @@ func (c *apiClient) signUp(name string) {
 }
 
 // TestKillNineLosesNothing: every write acknowledged with 201 is there after the process
-// is killed without warning and started again.
+// is killed without warning and started again, and a websocket subscriber that missed
+// 2,000 of them is caught up with every one, in order.
 func TestKillNineLosesNothing(t *testing.T) {
+	t.Setenv("JIAYUAN_POST_RATE", "0") // the child inherits it: 2,000 replies in a row
 	dir := t.TempDir()
 	srv := startServer(t, dir)
 	c := newAPIClient(t, srv.base)
@@ -151,6 +155,25 @@ func TestKillNineLosesNothing(t *testing.T) {
 			t.Fatalf("reply %d: %d %v", i, st, m)
 		}
 	}
+	// 2,000 more that a subscriber who left at seq replies+1 misses.
+	const missed = 2000
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < missed/4; i++ {
+				if st, m := c.call("POST", fmt.Sprintf("/api/v1/threads/%d/posts", tid), fmt.Sprintf(`{"body":"错过的回复 %d-%d"}`, w, i)); st != 201 {
+					t.Errorf("missed reply: %d %v", st, m)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +186,11 @@ func TestKillNineLosesNothing(t *testing.T) {
 		t.Fatalf("after restart: %d %v", st, m)
 	}
 	posts := m["posts"].([]any)
-	if len(posts) != replies+1 {
-		t.Fatalf("%d posts after kill -9, want %d", len(posts), replies+1)
+	if len(posts) != 100 {
+		t.Fatalf("%d posts after kill -9, want the first 100 of %d", len(posts), replies+1+missed)
+	}
+	if n := m["thread"].(map[string]any)["reply_count"].(float64); n != replies+missed {
+		t.Fatalf("%v replies after kill -9, want %d", n, replies+missed)
 	}
 	if last := posts[replies].(map[string]any); last["body"] != fmt.Sprintf("回复 %d", replies-1) || last["seq"].(float64) != replies+1 {
 		t.Fatalf("last post %v", last)
@@ -177,6 +203,7 @@ func TestKillNineLosesNothing(t *testing.T) {
 	if strings.Contains(srv2.out.String(), "password") && strings.Contains(srv2.out.String(), "shown once") {
 		t.Fatalf("second start printed a new admin password:\n%s", srv2.out.String())
 	}
+	catchUpAfterRestart(t, srv2.base, tid, replies+1, missed)
 
 	// Notifications: two people answer each other as fast as they can while the process
 	// is killed, twice; after the restarts every reply owes its parent's author exactly
@@ -302,6 +329,44 @@ func checkReplyNotifications(t *testing.T, path string, acked []int64) {
 	}
 	if owedN < len(acked) {
 		t.Fatalf("%d notifications owed for %d acknowledged replies", owedN, len(acked))
+	}
+}
+
+// catchUpAfterRestart subscribes to a thread `missed` posts behind after and checks that
+// every missed post arrives, once and in seq order, before `subscribed`.
+func catchUpAfterRestart(t *testing.T, base string, tid, after int64, missed int) {
+	t.Helper()
+	c := newAPIClient(t, base)
+	c.signUp("returning")
+	d := websocket.Dialer{Jar: c.http.Jar, HandshakeTimeout: 10 * time.Second}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(base, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.WriteJSON(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("thread:%d", tid), "after": after}); err != nil {
+		t.Fatal(err)
+	}
+	next := after + 1
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var m struct {
+			Type string `json:"type"`
+			Seq  int64  `json:"seq"`
+		}
+		if err := conn.ReadJSON(&m); err != nil {
+			t.Fatalf("catch-up after restart: at seq %d: %v", next, err)
+		}
+		if m.Type == "subscribed" {
+			break
+		}
+		if m.Type != "post.created" || m.Seq != next {
+			t.Fatalf("catch-up after restart: %s seq %d, want post %d", m.Type, m.Seq, next)
+		}
+		next++
+	}
+	if got := next - after - 1; got != int64(missed) {
+		t.Fatalf("caught up with %d posts after restart, want %d", got, missed)
 	}
 }
 

@@ -116,7 +116,7 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	}
 	n.bus.Subscribe(n.search.Handle)
 	n.hub = realtime.NewHub()
-	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy}
+	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy, Changes: st}
 	n.feeder = realtime.NewFeeder(n.hub, backend, log)
 	n.bus.Subscribe(n.feeder.Handle)
 	if cfg.NATSURL != "" {

@@ -35,6 +35,9 @@ function connect() {
     for (const s of subs) {
       const m = { type: 'subscribe', channel: s.channel };
       if (s.after !== undefined) m.after = s.after;
+      // The stamp of the last subscription: what changed below `after` since (a held
+      // post approved) comes back in the catch-up too.
+      if (s.since) m.since = s.since;
       ws.send(JSON.stringify(m));
     }
   };
@@ -43,8 +46,10 @@ function connect() {
     try { m = JSON.parse(ev.data); } catch { return; }
     handle(m);
   };
-  ws.onclose = () => {
+  ws.onclose = (ev) => {
     setState('offline');
+    // Signed out, banned, session over: reconnecting would not bring the page back.
+    if (ev.code === 1008) manualClose = true;
     if (manualClose) return;
     // Exponential backoff with jitter, at most 30 s.
     const wait = Math.min(backoff, 30000) * (0.75 + Math.random() / 2);
@@ -55,13 +60,28 @@ function connect() {
 
 function handle(m) {
   switch (m.type) {
-    case 'subscribed': setState('live'); break;
+    case 'subscribed': {
+      setState('live');
+      const s = subs.find((x) => x.channel === m.channel);
+      if (s && m.since) s.since = m.since;
+      break;
+    }
     case 'post.created':
       if (thread && subs[0] && m.channel === subs[0].channel) {
         subs[0].after = Math.max(subs[0].after, m.seq);
         addPost(m.post);
       } else if (bar) bar.hidden = false;
       break;
+    case 'pong':
+      // Everything before m.since has reached this page: resume from there.
+      for (const s of subs) if (s.since && m.since) s.since = m.since;
+      break;
+    case 'too_far_behind':
+      // More missed than a catch-up sends: the server renders the page afresh.
+      manualClose = true;
+      location.reload();
+      break;
+    case 'error': ended(m); break;
     case 'thread.created': if (bar) bar.hidden = false; break;
     case 'notification': {
       const badge = bell?.querySelector('.badge');
@@ -72,6 +92,24 @@ function handle(m) {
     case 'thread.updated':
       if (thread && subs[0] && m.channel === subs[0].channel && m.thread) updateThread(m.thread);
       break;
+  }
+}
+
+// ended: the server stopped a subscription (the thread moved where this reader may not
+// follow, the board was closed to them, a role was revoked). A thread page takes its
+// posts away and says so; the board page stops offering news.
+function ended(m) {
+  if (!['forbidden', 'not_found', 'unauthorized'].includes(m.code)) return;
+  const i = subs.findIndex((x) => x.channel === m.channel);
+  if (i < 0) return;
+  subs.splice(i, 1);
+  if (thread && m.channel === 'thread:' + thread.dataset.thread) {
+    thread.replaceChildren(el('p', { class: 'notice thread-gone', role: 'alert' }, t('Gone')));
+    document.getElementById('compose')?.remove();
+    document.querySelector('.pager')?.remove();
+    if (marker) marker.hidden = true;
+  } else if (bar && m.channel === 'board:' + bar.dataset.board) {
+    bar.hidden = true;
   }
 }
 
@@ -117,7 +155,12 @@ let unseen = [];
 const marker = document.querySelector('.new-replies');
 
 function addPost(p) {
-  if (document.getElementById('p' + p.seq)) return;
+  // Already here (a catch-up resends what changed below `after`): show it as it is now.
+  const have = document.getElementById('p' + p.seq);
+  if (have) {
+    if (p.deleted || p.edited_at || have.classList.contains('deleted')) updatePost(p);
+    return;
+  }
   const count = document.querySelector('.reply-count');
   if (count) count.textContent = String(Math.max(Number(count.textContent) || 0, p.seq - 1));
   const list = thread.querySelector('.posts');
@@ -135,7 +178,15 @@ function addPost(p) {
       placed = true;
     }
   }
-  if (!placed && lastPage) { list.append(art); placed = true; }
+  let elsewhere = false;
+  if (!placed && thread.dataset.tree !== 'true') {
+    // Flat pages are in seq order: a late post (held, then approved) goes to its place,
+    // if that place is on this page.
+    const arts = [...list.querySelectorAll('article[data-seq]')];
+    const later = arts.find((a) => Number(a.dataset.seq) > p.seq);
+    if (later && later !== arts[0]) { later.before(art); placed = true; } else if (later) elsewhere = true;
+  }
+  if (!placed && !elsewhere && lastPage) { list.append(art); placed = true; }
   if (placed) {
     const r = art.getBoundingClientRect();
     if (r.top > window.innerHeight || r.bottom < 0) unseen.push(art);
@@ -162,8 +213,9 @@ marker?.addEventListener('click', () => {
 window.addEventListener('scroll', () => { if (unseen.length) showMarker(); }, { passive: true });
 
 function updatePost(p) {
+  if (!thread) return;
   const art = document.getElementById('p' + p.seq);
-  if (!art || !thread) return;
+  if (!art) return;
   const body = art.querySelector('.body');
   if (p.deleted) {
     art.classList.add('deleted');
@@ -171,7 +223,7 @@ function updatePost(p) {
     art.querySelector('.post-actions')?.remove();
     return;
   }
-  if (body) body.innerHTML = p.html;
+  if (body) { body.innerHTML = p.html; body.classList.remove('muted'); art.classList.remove('deleted'); }
   const head = art.querySelector('.post-head');
   if (head && !head.querySelector('.edited')) head.querySelector('time')?.after(' ', el('span', { class: 'edited' }, `(${t('Edited')})`));
 }
@@ -200,6 +252,9 @@ function updateThread(th) {
     if (note) note.replaceChildren(again); else compose.append(el('p', { class: 'notice' }, again));
   }
 }
+
+// A ping a minute keeps the `since` stamps fresh (and idle proxies from closing us).
+setInterval(() => { if (ws && ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}'); }, 60000);
 
 window.addEventListener('pagehide', () => { manualClose = true; ws?.close(); });
 // For the support desk and the browser tests: drop the connection as a network loss

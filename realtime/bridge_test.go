@@ -1,0 +1,60 @@
+package realtime
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"jiayuan/app/events"
+)
+
+// TestBridgeRelaysAccessChanged: a sign-out or ban on one node reaches the other nodes'
+// buses, where their sockets of that user re-check their credential.
+func TestBridgeRelaysAccessChanged(t *testing.T) {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(ns.Shutdown)
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats server did not start")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, b := events.NewBus(log), events.NewBus(log)
+	var mu sync.Mutex
+	var got []events.Event
+	b.Subscribe(func(e events.Event) { mu.Lock(); got = append(got, e); mu.Unlock() })
+	for node, bus := range map[string]*events.Bus{"a": a, "b": b} {
+		br, err := Connect(ns.ClientURL(), node, bus, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { br.Close() })
+	}
+	a.Publish(events.Event{Type: events.AccessChanged, UserID: 42})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		var e events.Event
+		if n > 0 {
+			e = got[0]
+		}
+		mu.Unlock()
+		if n > 0 {
+			if e.Type != events.AccessChanged || e.UserID != 42 || e.Origin != "a" {
+				t.Fatalf("relayed %+v", e)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("AccessChanged did not reach the other node")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
