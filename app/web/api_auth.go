@@ -75,7 +75,6 @@ func (s *Server) apiLogout(c *fiber.Ctx) error {
 		if err := s.Accounts.Logout(c.UserContext(), raw); err != nil {
 			return err
 		}
-		s.accessChanged(userID(c))
 	}
 	s.clearSessionCookie(c)
 	return c.SendStatus(fiber.StatusNoContent)

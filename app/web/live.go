@@ -15,7 +15,6 @@ import (
 	"github.com/gofiber/websocket/v2"
 
 	"jiayuan/app/accounts"
-	"jiayuan/app/events"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/realtime"
@@ -99,14 +98,6 @@ func (s *Server) liveServe() fiber.Handler {
 	}, websocket.Config{ReadBufferSize: 512, WriteBufferSize: 1024,
 		// Idle sockets hold no write buffer: it is taken from the pool for each write.
 		WriteBufferPool: &sync.Pool{}})
-}
-
-// accessChanged tells open sockets that a user's credentials changed (a sign-out): they
-// re-check theirs and close if it is gone.
-func (s *Server) accessChanged(uid int64) {
-	if p, ok := s.Events.(interface{ Publish(events.Event) }); ok && uid != 0 {
-		p.Publish(events.Event{Type: events.AccessChanged, UserID: uid})
-	}
 }
 
 // LiveBackend is what the realtime server asks of the forum: who may listen where, and

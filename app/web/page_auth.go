@@ -79,7 +79,6 @@ func (s *Server) formLogout(c *fiber.Ctx) error {
 		if err := s.Accounts.Logout(c.UserContext(), raw); err != nil {
 			return err
 		}
-		s.accessChanged(userID(c))
 	}
 	s.clearSessionCookie(c)
 	return c.Redirect("/", fiber.StatusSeeOther)
