@@ -34,6 +34,9 @@ type Config struct {
 	PageCacheMB   int
 	ShutdownGrace time.Duration
 	LogLevel      string
+	// RequestTimeout bounds each HTTP request (websockets aside): its context, which
+	// every store call gets, ends then. 0 is the default, 10 s.
+	RequestTimeout time.Duration
 }
 
 // Load parses args (without the program and command names) over the environment.
@@ -54,6 +57,7 @@ func Load(args []string) (*Config, error) {
 	fs.IntVar(&c.PageCacheMB, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 64), "megabytes of ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")
 	fs.StringVar(&c.LogLevel, "log-level", env("JIAYUAN_LOG_LEVEL", "info"), "debug, info, warn or error (JIAYUAN_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long to let requests finish on SIGTERM")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("JIAYUAN_REQUEST_TIMEOUT", 10*time.Second), "how long one HTTP request may take before its database calls are cancelled (JIAYUAN_REQUEST_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -86,6 +90,13 @@ func env(key, def string) string {
 
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
 		return v
 	}
 	return def
