@@ -15,7 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 	index "github.com/blevesearch/bleve_index_api"
-	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Doc is what is indexed of a post: the text to search and the fields to filter on.
@@ -137,7 +137,7 @@ func Open(path string, fold *Folder) (*Index, error) {
 		if err == bleve.ErrorIndexPathDoesNotExist {
 			idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, cfg)
 		}
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("search index %s: %w", path, ErrInUse)
 		}
 	}
