@@ -114,7 +114,8 @@ const DefaultRequestTimeout = 10 * time.Second
 // deadline gives the request a context that ends after the timeout, so a stuck
 // database call fails instead of holding the request. Errors are answered inside it,
 // while the context is still live (the error page reads the session). A websocket lives
-// far longer than any request, so it keeps its own.
+// far longer than any request, so it keeps its own; so must a body streamed after the
+// handler returns (a large file), which this context no longer covers.
 func (s *Server) deadline(c *fiber.Ctx) error {
 	if c.Path() == "/ws" {
 		return c.Next()
