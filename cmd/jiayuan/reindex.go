@@ -29,7 +29,7 @@ func reindex(ctx context.Context, args []string) error {
 	defer c.close()
 	idx, err := search.NewService(cfg.SearchDir, c.fold, c.store, log)
 	if errors.Is(err, search.ErrInUse) {
-		return fmt.Errorf("reindex %s: the index is open in a running server; stop the server first, then reindex: %w", cfg.SearchDir, err)
+		return fmt.Errorf("reindex: %w", err) // says: stop the server first
 	}
 	if err != nil {
 		return fmt.Errorf("reindex: %w", err)
