@@ -15,6 +15,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 	index "github.com/blevesearch/bleve_index_api"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Doc is what is indexed of a post: the text to search and the fields to filter on.
@@ -111,6 +112,13 @@ type Index struct {
 // ErrFormat is the answer of Open for an index of an older layout.
 var ErrFormat = errors.New("search index of an older format")
 
+// ErrInUse is the answer of Open for an index another process holds open (a running
+// server): it is intact and must be left alone, never taken for corruption.
+var ErrInUse = errors.New("搜索索引正被另一个进程使用，请先停止服务器 (the search index is in use by another process: stop the server first)")
+
+// lockTimeout is how long Open waits for another process to let go of the index.
+const lockTimeout = "5s"
+
 // Open opens the index at path, creating it if missing; an empty path is in memory.
 func Open(path string, fold *Folder) (*Index, error) {
 	register(fold)
@@ -121,11 +129,16 @@ func Open(path string, fold *Folder) (*Index, error) {
 		idx, err = bleve.NewMemOnly(newMapping())
 	default:
 		// The index belongs to one process; a second one waits a little, then fails
-		// with a clear error instead of hanging on the file lock.
-		cfg := map[string]interface{}{"bolt_timeout": "5s"}
+		// with a clear error instead of hanging on the file lock. Bleve's scorch holds
+		// an exclusive lock on root.bolt, and bbolt answers a lock it could not take in
+		// time with ErrTimeout, unwrapped: that is a running server, not a broken index.
+		cfg := map[string]interface{}{"bolt_timeout": lockTimeout}
 		idx, err = bleve.OpenUsing(path, cfg)
 		if err == bleve.ErrorIndexPathDoesNotExist {
 			idx, err = bleve.NewUsing(path, newMapping(), bleve.Config.DefaultIndexType, bleve.Config.DefaultKVStore, cfg)
+		}
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("search index %s: %w", path, ErrInUse)
 		}
 	}
 	if err != nil {

@@ -50,11 +50,15 @@ type Service struct {
 }
 
 // NewService opens (or creates) the index under path. A corrupt index is moved aside
-// and rebuilt from the database by Run; searches meanwhile get ErrRebuilding.
+// and rebuilt from the database by Run; searches meanwhile get ErrRebuilding. An index
+// another process holds is ErrInUse, and left as it is.
 func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Service, error) {
 	s := &Service{path: path, fold: fold, src: src, log: log, queue: make(chan int64, 65536)}
 	_, statErr := os.Stat(path)
 	idx, err := Open(path, fold)
+	if errors.Is(err, ErrInUse) {
+		return nil, err // another process's index: never rebuilt from here
+	}
 	if err != nil {
 		log.Error("search index unreadable; rebuilding it from the database", "path", path, "err", err)
 		if err := os.RemoveAll(path); err != nil {

@@ -48,6 +48,9 @@ type Config struct {
 	// 0 is no cap.
 	WSPerUser    int
 	WSPerAddress int
+	// RequestTimeout bounds each HTTP request (websockets aside): its context, which
+	// every store call gets, ends then. 0 is the default, 10 s.
+	RequestTimeout time.Duration
 }
 
 // Load parses args (without the program and command names) over the environment.
@@ -73,6 +76,7 @@ func Load(args []string) (*Config, error) {
 	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated IPs or CIDR ranges of the load balancers in front, whose X-Forwarded-For is believed (JIAYUAN_TRUSTED_PROXIES)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("JIAYUAN_METRICS_TOKEN", ""), "bearer token required for /metrics; empty: /metrics answers only local callers (JIAYUAN_METRICS_TOKEN)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "how long to let requests finish on SIGTERM")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDuration("JIAYUAN_REQUEST_TIMEOUT", 10*time.Second), "how long one HTTP request may take before its database calls are cancelled (JIAYUAN_REQUEST_TIMEOUT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -126,6 +130,13 @@ func env(key, def string) string {
 
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
 		return v
 	}
 	return def

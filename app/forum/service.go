@@ -3,6 +3,7 @@ package forum
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -377,15 +378,25 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 	}
 	p := &Post{ThreadID: threadID, AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: s.now(), Held: held}
 	if replyTo != 0 {
+		// Only a post that is not there, or is in another thread, is the caller's
+		// mistake; a failed lookup is the server's, and must not read as theirs.
 		parent, err := s.store.PostByID(ctx, replyTo)
-		// A post the writer may not see (held, hidden) is answered as one of another thread.
-		if err != nil || parent.ThreadID != threadID || !s.maySee(userID, b, parent) {
+		// A post that is not there, is in another thread, or that the writer may not see
+		// (held, hidden) is answered as one of another thread.
+		if errors.Is(err, fault.ErrNotFound) || err == nil && (parent.ThreadID != threadID || !s.maySee(userID, b, parent)) {
 			return nil, fault.Invalid("reply_to", "reply_to 须为本主题中的帖子 (reply_to must be a post of this thread)")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up reply_to post %d: %w", replyTo, err)
 		}
 		hang(p, parent)
 	}
 	if err := s.store.CreatePost(ctx, p); err != nil {
-		return nil, err
+		var fe *fault.Error
+		if errors.As(err, &fe) {
+			return nil, err // the caller's answer (the thread is gone), as it is
+		}
+		return nil, fmt.Errorf("create post in thread %d: %w", threadID, err)
 	}
 	s.publishPost(b, p, userID)
 	return p, nil

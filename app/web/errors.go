@@ -12,6 +12,8 @@ import (
 // apiError is the JSON error shape: {"error": {"code": "…", "message": "…"}}.
 type apiError struct {
 	Error apiErrorBody `json:"error"`
+	// RequestID names the request in the server's log; only on 5xx, for a person to quote.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 type apiErrorBody struct {
@@ -59,13 +61,19 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			body = apiErrorBody{Code: "error", Message: fbe.Message}
 		}
 	}
+	var id string
 	if status >= 500 {
-		s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		id = requestID(c)
+		s.Log.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", id, "status", status, "err", err)
 	}
 	if wantsHTML(c) {
-		return s.renderError(c, status, body.Message)
+		msg := body.Message
+		if id != "" {
+			msg += " [" + id + "]"
+		}
+		return s.renderError(c, status, msg)
 	}
-	return c.Status(status).JSON(apiError{Error: body})
+	return c.Status(status).JSON(apiError{Error: body, RequestID: id})
 }
 
 // wantsHTML tells page requests from API calls, so a browser gets a page, not JSON.

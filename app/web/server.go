@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/cache"
@@ -74,7 +76,8 @@ type Server struct {
 	pages   *pages
 	metrics *httpMetrics
 	cache   *cache.Cache
-	trusted []*net.IPNet // --trusted-proxies
+	trusted []*net.IPNet  // --trusted-proxies
+	timeout time.Duration // of each request
 }
 
 // New builds the server and its route table. It fails if a template does not parse.
@@ -93,7 +96,12 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.app = fiber.New(fiber.Config{
-		AppName:               "jiayuan",
+		AppName: "jiayuan",
+		// Fiber's strings point into fasthttp's buffers, reused by the next request on
+		// another goroutine; the services keep some (an event's board slug, a cache
+		// key, a rate-limit key) past the handler. Copying every one is an allocation
+		// per value, but one missed copy is a silent data race.
+		Immutable:             true,
 		BodyLimit:             MaxRequestBody,
 		ErrorHandler:          s.handleError,
 		DisableStartupMessage: true,
@@ -107,8 +115,43 @@ func New(d Deps) (*Server, error) {
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableIPValidation:      true,
 	})
+	s.timeout = d.Config.RequestTimeout
+	if s.timeout <= 0 {
+		s.timeout = DefaultRequestTimeout
+	}
+	// Every request gets an id (a caller's own X-Request-ID is kept) that the logs and
+	// a 500's body carry, so a person can quote it.
+	s.app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
+	s.app.Use(s.deadline)
 	s.routes()
 	return s, nil
+}
+
+// DefaultRequestTimeout bounds a request when the configuration says nothing.
+const DefaultRequestTimeout = 10 * time.Second
+
+// deadline gives the request a context that ends after the timeout, so a stuck
+// database call fails instead of holding the request. Errors are answered inside it,
+// while the context is still live (the error page reads the session). A websocket lives
+// far longer than any request, so it keeps its own; so must a body streamed after the
+// handler returns (a large file), which this context no longer covers.
+func (s *Server) deadline(c *fiber.Ctx) error {
+	if c.Path() == "/ws" {
+		return c.Next()
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.timeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	if err := c.Next(); err != nil {
+		return s.app.ErrorHandler(c, err)
+	}
+	return nil
+}
+
+// requestID is the id the requestid middleware gave this request.
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	return id
 }
 
 // App is the Fiber application, for tests (app.Test) and for Listen.

@@ -21,7 +21,8 @@ plus the serve flags naming the store (--data, --mongodb-uri). Roles: activist, 
 member, secretary, moderator, admin. A running server picks up role changes within seconds.`
 
 // admin manages accounts, roles and branches from the command line, on the same store
-// the server uses. Its changes are recorded in the audit log as made from the console.
+// the server uses, while it runs or not. Its changes are recorded in the audit log as
+// made from the console.
 func admin(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return errors.New(adminUsage)
@@ -50,7 +51,9 @@ func admin(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := newNode(ctx, cfg, newLogger("error"))
+	// The store and the services only: a server may be running on the same data, and
+	// its search index and sockets are its own.
+	n, err := openConsole(ctx, cfg, newLogger("error"))
 	if err != nil {
 		return err
 	}

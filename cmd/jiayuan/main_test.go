@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -27,7 +28,10 @@ import (
 // (and kill them) without building anything.
 func TestMain(m *testing.M) {
 	if os.Getenv("JIAYUAN_TEST_MAIN") == "1" {
-		if err := run(context.Background(), os.Args[1:]); err != nil {
+		// As main does: SIGTERM shuts the server down in order.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := run(ctx, os.Args[1:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -10,21 +11,31 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"jiayuan/app/config"
+	"jiayuan/search"
 )
 
-// reindex rebuilds the search index from the database with a progress bar. Stop the
-// server first: the index is one process's at a time.
+// reindex rebuilds the search index from the database with a progress bar. The index
+// is one process's at a time: against a running server's it fails, and leaves it be.
 func reindex(ctx context.Context, args []string) error {
 	cfg, err := config.Load(args)
 	if err != nil {
 		return err
 	}
-	n, err := newNode(ctx, cfg, newLogger("error"))
+	log := newLogger("error")
+	c, err := openConsole(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	boards, err := n.store.ListBoards(ctx)
+	defer c.close()
+	idx, err := search.NewService(cfg.SearchDir, c.fold, c.store, log)
+	if errors.Is(err, search.ErrInUse) {
+		return fmt.Errorf("reindex: %w", err) // says: stop the server first
+	}
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	defer idx.Close()
+	boards, err := c.store.ListBoards(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,7 +56,7 @@ func reindex(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	done := 0
-	err = n.search.Reindex(ctx, func(k int) { done += k; _ = bar.Add(k) })
+	err = idx.Reindex(ctx, func(k int) { done += k; _ = bar.Add(k) })
 	_ = bar.Finish()
 	if err != nil {
 		return err

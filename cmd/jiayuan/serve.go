@@ -7,7 +7,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
@@ -38,32 +41,35 @@ type store interface {
 	Close() error
 }
 
-// node is one running Jiayuan: the store, the services and the web server.
-type node struct {
+// console is what every command opens over the store: the policy, accounts, the forum
+// and moderation, and nothing derived. The command-line tools (`jiayuan admin`) run on
+// it beside a running server: they touch neither the search index nor the network.
+type console struct {
 	log      *slog.Logger
 	store    store
 	bus      *events.Bus
 	policy   *policy.Enforcer
 	accounts *accounts.Service
 	forum    *forum.Service
-	web      *web.Server
-	hub      *realtime.Hub
-	feeder   *realtime.Feeder
 	notify   *notify.Service
 	mod      *moderation.Service
-	bridge   *realtime.Bridge // nil without NATS
-	search   *search.Service
+	render   *markup.Renderer
+	fold     *search.Folder
 }
 
-// close stops the bridge and the store.
-func (n *node) close() {
-	if n.bridge != nil {
-		_ = n.bridge.Close()
-	}
-	if n.search != nil {
-		_ = n.search.Close()
-	}
-	_ = n.store.Close()
+// node is one running Jiayuan: the console's services, the search index, the realtime
+// hub, the web server and the workers that follow the event bus.
+type node struct {
+	*console
+	web    *web.Server
+	hub    *realtime.Hub
+	feeder *realtime.Feeder
+	bridge *realtime.Bridge // nil without NATS
+	search *search.Service
+
+	workers     errgroup.Group
+	stopWorkers context.CancelFunc // nil until start
+	closeOnce   sync.Once
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
@@ -75,42 +81,72 @@ func openStore(ctx context.Context, cfg *config.Config) (store, string, error) {
 	return s, "sqlite", err
 }
 
-// newNode opens the store and wires the services; it seeds the boards on first start.
+// openConsole opens the store and wires the services over it; it seeds the boards on
+// first start. Events are published to a bus nobody follows until a node subscribes.
+func openConsole(ctx context.Context, cfg *config.Config, log *slog.Logger) (*console, error) {
+	st, engine, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", engine, err)
+	}
+	log.Info("store open", "engine", engine)
+	c, err := newConsole(ctx, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// newConsole wires the services over an open store (tests pass a wrapped one).
+func newConsole(ctx context.Context, st store, log *slog.Logger) (*console, error) {
+	c := &console{log: log, store: st, bus: events.NewBus(log), render: markup.New()}
+	var err error
+	if c.policy, err = policy.New(ctx, st); err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	c.accounts = accounts.NewService(st, c.policy, nil)
+	c.forum = forum.NewService(st, c.policy, c.render, c.bus)
+	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
+		return nil, fmt.Errorf("seed boards: %w", err)
+	}
+	c.notify = notify.NewService(st, c.forum, st, c.bus, log)
+	if c.fold, err = search.NewFolder(); err != nil {
+		return nil, err
+	}
+	c.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: c.policy, Forum: c.forum, Bus: c.bus, Notifier: c.notify,
+		HashPassword: c.accounts.HashPassword, Fold: c.fold.Rune, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("start moderation: %w", err)
+	}
+	c.accounts.SetNameCheck(c.mod.CheckName)
+	c.accounts.SetPublisher(c.bus)
+	return c, nil
+}
+
+// close closes the store.
+func (c *console) close() { _ = c.store.Close() }
+
+// newNode opens the store and wires the whole node.
 func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, error) {
 	st, engine, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open %s store: %w", engine, err)
 	}
 	log.Info("store open", "engine", engine)
-	n := &node{log: log, store: st, bus: events.NewBus(log)}
-	if n.policy, err = policy.New(ctx, st); err != nil {
+	return newNodeOn(ctx, cfg, log, st)
+}
+
+// newNodeOn wires a node over an open store, which it closes if it fails.
+func newNodeOn(ctx context.Context, cfg *config.Config, log *slog.Logger, st store) (*node, error) {
+	c, err := newConsole(ctx, st, log)
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	n.accounts = accounts.NewService(st, n.policy, nil)
-	render := markup.New()
-	n.forum = forum.NewService(st, n.policy, render, n.bus)
-	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("seed boards: %w", err)
-	}
-	n.notify = notify.NewService(st, n.forum, st, n.bus, log)
+	n := &node{console: c}
 	n.bus.Subscribe(n.notify.Handle)
-	fold, err := search.NewFolder()
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	n.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: n.policy, Forum: n.forum, Bus: n.bus, Notifier: n.notify,
-		HashPassword: n.accounts.HashPassword, Fold: fold.Rune, Log: log})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
 	n.bus.Subscribe(n.mod.Handle)
-	n.accounts.SetNameCheck(n.mod.CheckName)
-	n.accounts.SetPublisher(n.bus)
-	if n.search, err = search.NewService(cfg.SearchDir, fold, st, log); err != nil {
+	if n.search, err = search.NewService(cfg.SearchDir, n.fold, st, log); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("search index: %w", err)
 	}
@@ -123,13 +159,14 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 		host, _ := os.Hostname()
 		node := fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6)
 		if n.bridge, err = realtime.Connect(cfg.NATSURL, node, n.bus, log); err != nil {
+			n.search.Close()
 			st.Close()
 			return nil, err
 		}
 		log.Info("linked to other nodes", "nats", cfg.NATSURL, "node", node)
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
-		Notify: n.notify, Moderation: n.mod, Search: n.search, Policy: n.policy, Markup: render, Ready: st.Ping, Events: n.bus,
+		Notify: n.notify, Moderation: n.mod, Search: n.search, Policy: n.policy, Markup: n.render, Ready: st.Ping, Events: n.bus,
 		Live: realtime.NewServer(n.hub, backend, log), Limits: st})
 	if err != nil {
 		n.close()
@@ -138,13 +175,35 @@ func newNode(ctx context.Context, cfg *config.Config, log *slog.Logger) (*node, 
 	return n, nil
 }
 
-// start runs the background workers that follow the event bus until ctx ends.
+// start runs the workers that follow the event bus. They keep ctx's values but not its
+// end: a signal stops the web server first, and the workers only once the requests in
+// flight have published their events (see close).
 func (n *node) start(ctx context.Context) {
-	go n.feeder.Run(ctx)
-	go n.notify.Run(ctx)
-	go n.search.Run(ctx)
-	go n.mod.FollowStore(ctx, 10*time.Second)
-	go n.accounts.RunSweeper(ctx, time.Hour, n.log)
+	ctx, n.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
+	for _, run := range []func(context.Context){n.feeder.Run, n.notify.Run, n.search.Run,
+		func(ctx context.Context) { n.mod.FollowStore(ctx, 10*time.Second) },
+		func(ctx context.Context) { n.accounts.RunSweeper(ctx, time.Hour, n.log) }} {
+		n.workers.Go(func() error { run(ctx); return nil })
+	}
+}
+
+// close stops the node behind a stopped web server: the bridge (no more events from
+// other nodes), then the workers, waiting until each has finished the item it is on
+// (what is still queued is derived and resumes from the database at the next start:
+// the index from its checkpoint), then the search index and the store, which no
+// goroutine is inside any more.
+func (n *node) close() {
+	n.closeOnce.Do(func() {
+		if n.bridge != nil {
+			_ = n.bridge.Close()
+		}
+		if n.stopWorkers != nil {
+			n.stopWorkers()
+			_ = n.workers.Wait()
+		}
+		_ = n.search.Close()
+		_ = n.store.Close()
+	})
 }
 
 func newLogger(level string) *slog.Logger {
@@ -165,6 +224,13 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	return n.serve(ctx, cfg)
+}
+
+// serve runs the node until ctx ends, then shuts it down in order: stop accepting
+// connections and let the requests in flight finish, then stop the workers, then close
+// the index and the store.
+func (n *node) serve(ctx context.Context, cfg *config.Config) error {
 	defer n.close()
 	created, pw, err := n.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -188,12 +254,15 @@ func serve(ctx context.Context, args []string) error {
 	} else {
 		fmt.Printf("  Sign in with your account; the first admin is \"admin\".\n\n")
 	}
-	log.Info("listening", "addr", cfg.Addr, "open_registration", cfg.OpenRegistration)
+	n.log.Info("listening", "addr", cfg.Addr, "open_registration", cfg.OpenRegistration)
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", cfg.ShutdownGrace)
-	return n.web.Shutdown(cfg.ShutdownGrace)
+	n.log.Info("shutting down", "grace", cfg.ShutdownGrace)
+	err = n.web.Shutdown(cfg.ShutdownGrace)
+	n.close()
+	n.log.Info("stopped")
+	return err
 }
