@@ -259,6 +259,17 @@ func denial(channel string, err error) *frame {
 	return errorFrame(channel, "forbidden", "你不能再收听此频道 (you may no longer listen on this channel)")
 }
 
+// all returns every connected client.
+func (h *Hub) all() []*Client {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]*Client, 0, len(h.clients))
+	for c := range h.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
 // Clients is the number of connected sockets.
 func (h *Hub) Clients() int {
 	h.mu.RLock()

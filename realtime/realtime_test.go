@@ -443,6 +443,30 @@ func waitClosed(t *testing.T, c *fakeConn, done chan struct{}, reason string) {
 	}
 }
 
+// TestCloseAllAtShutdown: stopping the server closes every socket with 1001 (going
+// away, so pages reconnect) and returns once their goroutines have ended.
+func TestCloseAllAtShutdown(t *testing.T) {
+	r := newRig(t)
+	a, aDone := r.serveAs(t, Identity{UserID: 3})
+	b, bDone := r.serveAs(t, Identity{})
+	for _, c := range []*fakeConn{a, b} {
+		c.send(map[string]any{"type": "ping"})
+		c.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
+	}
+	r.srv.CloseAll(5 * time.Second)
+	for _, d := range []chan struct{}{aDone, bDone} {
+		select {
+		case <-d:
+		default:
+			t.Fatal("CloseAll returned while a socket was still being served")
+		}
+	}
+	waitClosed(t, a, aDone, "server stopping")
+	if want := string(websocket.FormatCloseMessage(websocket.CloseGoingAway, "server stopping")); b.closeMsg != want {
+		t.Fatalf("close message %q, want 1001 %q", b.closeMsg, want)
+	}
+}
+
 // TestSessionEndCloses: a socket opened with a session closes when the session ends.
 func TestSessionEndCloses(t *testing.T) {
 	r := newRig(t)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -86,6 +87,7 @@ type Server struct {
 	hub     *Hub
 	backend Backend
 	log     *slog.Logger
+	conns   sync.WaitGroup // sockets being served, for CloseAll
 }
 
 // NewServer returns a realtime server over hub.
@@ -112,12 +114,31 @@ type Conn interface {
 	Close() error
 }
 
+// CloseAll closes every socket as the server stops, saying so (1001 going away), and
+// waits up to grace for their goroutines to end, so none is still inside a database
+// call (a subscription's catch-up) when the store closes. Web shutdown does not do it:
+// a websocket has left the HTTP server's hands at the handshake.
+func (s *Server) CloseAll(grace time.Duration) {
+	for _, c := range s.hub.all() {
+		c.drop(reasonStopping)
+	}
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		s.log.Warn("websockets still open after shutdown grace")
+	}
+}
+
 // Serve runs one connection of a user (0 for a guest), without caps or re-checks.
 func (s *Server) Serve(conn Conn, userID int64) { s.ServeAs(conn, Identity{UserID: userID}) }
 
 // ServeAs runs one connection until it closes: a reader and a writer goroutine sharing
 // the client's done channel, so either ending ends both.
 func (s *Server) ServeAs(conn Conn, id Identity) {
+	s.conns.Add(1)
+	defer s.conns.Done()
 	c := newClient(s.hub, id, queueSize)
 	if err := s.hub.add(c, id.MaxPerUser, id.MaxPerAddr); err != nil {
 		_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reasonTooMany), time.Now().Add(time.Second))
@@ -147,7 +168,10 @@ func (s *Server) ServeAs(conn Conn, id Identity) {
 // Close reasons a page can act on.
 const (
 	reasonTooMany = "too many connections"
-	reasonExpired = "session expired"
+	// reasonStopping: the server is shutting down; the page reconnects (to another node,
+	// or to this one once it is back) and catches up with `after`.
+	reasonStopping = "server stopping"
+	reasonExpired  = "session expired"
 )
 
 // write sends queued frames and pings until the client is dropped or a write fails
@@ -167,8 +191,11 @@ func (s *Server) write(conn Conn, c *Client) {
 		}
 		if reason != "" {
 			code := websocket.ClosePolicyViolation
-			if reason == "slow consumer" || reason == "too far behind" {
+			switch reason {
+			case "slow consumer", "too far behind":
 				code = websocket.CloseTryAgainLater
+			case reasonStopping:
+				code = websocket.CloseGoingAway
 			}
 			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 		}

@@ -63,6 +63,7 @@ type node struct {
 	*console
 	web    *web.Server
 	hub    *realtime.Hub
+	live   *realtime.Server
 	feeder *realtime.Feeder
 	bridge *realtime.Bridge // nil without NATS
 	search *search.Service
@@ -154,6 +155,7 @@ func newNodeOn(ctx context.Context, cfg *config.Config, log *slog.Logger, st sto
 	n.hub = realtime.NewHub()
 	backend := &web.LiveBackend{Forum: n.forum, Accounts: n.accounts, Policy: n.policy, Changes: st}
 	n.feeder = realtime.NewFeeder(n.hub, backend, log)
+	n.live = realtime.NewServer(n.hub, backend, log)
 	n.bus.Subscribe(n.feeder.Handle)
 	if cfg.NATSURL != "" {
 		host, _ := os.Hostname()
@@ -167,7 +169,7 @@ func newNodeOn(ctx context.Context, cfg *config.Config, log *slog.Logger, st sto
 	}
 	n.web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.accounts, Forum: n.forum,
 		Notify: n.notify, Moderation: n.mod, Search: n.search, Policy: n.policy, Markup: n.render, Ready: st.Ping, Events: n.bus,
-		Live: realtime.NewServer(n.hub, backend, log), Limits: st})
+		Live: n.live, Limits: st})
 	if err != nil {
 		n.close()
 		return nil, err
@@ -194,6 +196,11 @@ func (n *node) start(ctx context.Context) {
 // goroutine is inside any more.
 func (n *node) close() {
 	n.closeOnce.Do(func() {
+		// Sockets outlive the web server's shutdown: close them first, so no catch-up
+		// is inside the store when it closes.
+		if n.live != nil {
+			n.live.CloseAll(5 * time.Second)
+		}
 		if n.bridge != nil {
 			_ = n.bridge.Close()
 		}
