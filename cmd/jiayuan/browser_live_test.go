@@ -31,7 +31,7 @@ func TestBrowserLiveThreadMovedAway(t *testing.T) {
 	}
 	reader := newBrowser(t, exe)
 	signUp(reader, t, base, "reader", "读者")
-	mod, err := n.accounts.Register(ctx, accounts.RegisterInput{Username: "banzhu", Password: "banzhu-password", DisplayName: "版主"})
+	mod, err := n.accounts.Register(ctx, accounts.RegisterInput{Username: "banzhu", Password: "banzhu-password", DisplayName: "老王"})
 	if err != nil {
 		t.Fatal(err)
 	}
