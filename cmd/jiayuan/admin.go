@@ -18,7 +18,7 @@ const adminUsage = `usage:
   jiayuan admin revoke USERNAME ROLE [--board SLUG | --branch NAME]
   jiayuan admin create-branch NAME [DESCRIPTION]
 plus the serve flags naming the store (--data, --mongodb-uri). Roles: activist, mentor,
-member, secretary, moderator, admin. A running server picks up role changes within seconds.`
+member, secretary, moderator, admin; a running server picks up role changes within seconds`
 
 // admin manages accounts, roles and branches from the command line, on the same store
 // the server uses, while it runs or not. Its changes are recorded in the audit log as
