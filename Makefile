@@ -5,17 +5,22 @@ export GOFLAGS ?= -buildvcs=false
 # The race detector needs a C compiler; without one the tests still run, without it.
 RACE := $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 
-.PHONY: run test deps browser vet bench
+.PHONY: run test deps browser lint bench
 
 run: ## start Jiayuan on the embedded SQLite engine at http://127.0.0.1:8080
 	$(GO) run ./cmd/jiayuan serve
 
-test: deps browser ## everything: unit, conformance (SQLite + FerretDB), HTTP, kill -9 and browser tests
-	$(GO) vet ./...
+test: deps browser lint ## everything: lint, unit, conformance (SQLite + FerretDB), HTTP, kill -9 and browser tests
 	$(GO) test $(RACE) -count=1 -timeout 20m ./...
 
 deps:
 	$(GO) mod download
+
+# go vet, staticcheck (pinned, fetched as a Go module) and go.mod as `go mod tidy` leaves it.
+lint:
+	$(GO) vet ./...
+	$(GO) mod tidy -diff
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # Browser tests drive Debian's Chromium; install it (and CJK fonts, so the screenshots
 # show Chinese text) when it is missing. Needs root or sudo, as on CI.
