@@ -93,6 +93,9 @@ type ThreadPatch struct {
 	Locked  *bool
 	BoardID *int64 // move to another board
 	Title   *string
+	// At is when the change is made. A move sets the changed_at of every post of the
+	// thread to it, so the search indexer's catch-up redoes a reindex it lost.
+	At time.Time
 }
 
 // Relocation gives a post its place in another thread, for merging and splitting.

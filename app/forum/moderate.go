@@ -126,6 +126,7 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 		}
 		patch.BoardID = &to.ID
 	}
+	patch.At = s.now()
 	nt, err := s.store.UpdateThread(ctx, threadID, patch)
 	if err != nil {
 		return nil, err

@@ -164,6 +164,13 @@ func (s *Service) maySee(userID int64, b *Board, p *Post) bool {
 	return true
 }
 
+// MayShow says whether p, found outside its thread page (a search hit), may be shown
+// to the user: b must be the board its thread is in now (an index or a cache can lag
+// behind a move), readable by the user, and p itself visible to them.
+func (s *Service) MayShow(userID int64, b *Board, p *Post) bool {
+	return s.access(userID, b, "read") && s.maySee(userID, b, p)
+}
+
 func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error {
 	if userID == 0 {
 		return fault.Unauthorized("请先登录 (please sign in first)")

@@ -63,6 +63,11 @@ func (s *Store) updateThread(ctx context.Context, id int64, patch forum.ThreadPa
 		if err := s.bumpBoard(ctx, *patch.BoardID, 1, n, t.LastActivityAt); err != nil {
 			return nil, err
 		}
+		// The posts' board changed with the thread's: the search indexer catches up by
+		// changed_at, so a lost reindex is redone.
+		if _, err := s.posts.UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"changed_at": tm(patch.At)}}); err != nil {
+			return nil, err
+		}
 	}
 	return s.ThreadByID(ctx, id)
 }

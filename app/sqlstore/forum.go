@@ -198,6 +198,11 @@ func (s *Store) UpdateThread(ctx context.Context, id int64, patch forum.ThreadPa
 			if n, _ := res.RowsAffected(); n == 0 {
 				return fault.NotFound("board")
 			}
+			// The posts' board changed with the thread's: the search indexer catches up
+			// by changed_at, so a lost reindex is redone.
+			if _, err := tx.ExecContext(ctx, `UPDATE posts SET changed_at = ? WHERE thread_id = ?`, ms(patch.At), id); err != nil {
+				return err
+			}
 			t.BoardID = *patch.BoardID
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE threads SET pinned = ?, locked = ?, title = ?, board_id = ? WHERE id = ?`, t.Pinned, t.Locked, t.Title, t.BoardID, id)

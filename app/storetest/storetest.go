@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"BoardUpdate", testBoardUpdate},
 		{"ThreadPatch", testThreadPatch},
 		{"RelocatePosts", testRelocatePosts},
+		{"MovesTouchChanged", testMovesTouchChanged},
 		{"HeldPosts", testHeldPosts},
 		{"Records", testRecords},
 		{"AccessLists", testAccessLists},

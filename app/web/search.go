@@ -89,13 +89,19 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 	for _, b := range all {
 		boards[b.ID] = b.Slug
 	}
+	uid, dropped := userID(c), 0
 	for _, id := range ids {
 		p, ok := posts[id]
 		if !ok || p.Deleted {
+			dropped++
 			continue // deleted since it was indexed: the index catches up
 		}
+		// The index lags behind the database: a thread moved to a board the reader may
+		// not read, or a post held since, is still a hit there for a moment (or longer,
+		// if the reindex was lost). The thread's board now is what decides.
 		t, b, err := s.Forum.ThreadAndBoard(c.UserContext(), p.ThreadID)
-		if err != nil {
+		if err != nil || !s.Forum.MayShow(uid, b, p) {
+			dropped++
 			continue
 		}
 		text := markup.PlainText(p.HTML)
@@ -113,6 +119,12 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 	}
 	if next := offset + limit; uint64(next) < res.Total && next <= maxSearchOffset {
 		out.Next = strconv.Itoa(next)
+	}
+	if dropped > 0 {
+		// The index counted hits this page left out; other pages may hold more of them,
+		// unknown without reading them all. Leave out the ones seen, and say "about".
+		out.Total -= min(out.Total, uint64(dropped))
+		out.Exact = false
 	}
 	return out, q, nil
 }
