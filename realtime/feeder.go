@@ -72,7 +72,11 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 			return
 		}
 		last, known := f.last.Get(e.ThreadID)
-		if known && e.Seq <= last {
+		// An approved post is late if later ones were published, or if this feeder has
+		// published nothing of the thread yet (since a restart, say): it does not tell
+		// where the thread is, so it is not remembered, or the next reply would "fill"
+		// every post between the two onto every board page.
+		if (known && e.Seq <= last) || (!known && released) {
 			if !released {
 				return // already published, with a gap fill
 			}

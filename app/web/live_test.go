@@ -342,3 +342,48 @@ func TestLiveSinceQuietThread(t *testing.T) {
 		t.Fatalf("1,001 changes in the thread: %v, want too_far_behind", m)
 	}
 }
+
+// TestLiveApprovalInUnseenThread: a held post approved in a thread the server has not
+// published anything of since it started (a restart) reaches a board's page once, and
+// the next reply once: not every post between the two.
+func TestLiveApprovalInUnseenThread(t *testing.T) {
+	e := newEnv(t)
+	admin, bob := e.admin(), e.user("bob")
+	uid := e.userID("bob")
+	b, err := e.store.BoardBySlug(t.Context(), "xinyu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := &forum.Thread{BoardID: b.ID, Title: "长主题", AuthorID: uid, CreatedAt: time.Now().UTC()}
+	posts := make([]*forum.Post, 300)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: uid, Body: fmt.Sprint("p", i), HTML: "<p>p</p>", CreatedAt: th.CreatedAt}
+	}
+	if err := e.store.ImportThread(t.Context(), th, posts); err != nil {
+		t.Fatal(err)
+	}
+	held := posts[4] // seq 5, held before the restart
+	if err := e.store.SetPostHeld(t.Context(), held.ID, true, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	ws := bob.open()
+	ws.join("board:xinyu")
+	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/review", held.ID), map[string]bool{"approve": true}); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	bob.reply(th.ID, "新的回复", 0)
+	var seqs []float64
+	for {
+		m := ws.next()
+		if m["type"] != "post.created" {
+			continue
+		}
+		seqs = append(seqs, m["seq"].(float64))
+		if m["seq"] == float64(301) {
+			break
+		}
+	}
+	if len(seqs) != 2 || seqs[0] != 5 {
+		t.Fatalf("board page got %d post.created frames (first %v), want the approved post 5 and the reply 301", len(seqs), seqs[:min(len(seqs), 3)])
+	}
+}
