@@ -71,7 +71,7 @@ type Change struct {
 // Identity is who opened a socket, as the handshake resolved it.
 type Identity struct {
 	UserID int64  // 0 for a guest
-	Addr   string // the client's address, for the per-address cap
+	Addr   string // the client's address, for the per-address cap; "" counts nowhere
 	// Check re-reads the credential the socket was opened with (its session or token)
 	// when the user's access changes: "" while it still holds, else why not ("signed
 	// out", "banned"), and the socket closes with that reason.

@@ -44,13 +44,19 @@ func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 // Fiber's strings point into the request buffer, so what outlives the handler is cloned.
 func (s *Server) liveIdentity(c *fiber.Ctx) realtime.Identity {
 	w := caller(c)
-	id := realtime.Identity{Addr: strings.Clone(c.IP())}
+	var id realtime.Identity
 	if s.Config != nil {
 		id.MaxPerUser, id.MaxPerAddr = s.Config.WSPerUser, s.Config.WSPerAddress
 	}
 	if w.user == nil {
+		// Guests are capped per address: the address the trusted proxies saw, not the
+		// leftmost X-Forwarded-For entry, which the client writes itself.
+		id.Addr = s.clientIP(c)
 		return id
 	}
+	// Signed-in sockets are capped per person only, and take no guest's place: a
+	// whole office behind one NAT or proxy shares an address.
+	id.MaxPerAddr = 0
 	uid := w.user.ID
 	id.UserID = uid
 	if w.session != nil {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -295,8 +296,9 @@ func TestLiveApprovedHeldPost(t *testing.T) {
 	}
 }
 
-// TestLiveSocketCaps: past the caps per person and per address, the handshake is refused
-// with 429 and a clear error; a closed socket frees its place.
+// TestLiveSocketCaps: past the caps per person and per guest address, the handshake is
+// refused with 429 and a clear error; a closed socket frees its place. Signed-in
+// sockets count per person only: they neither fill nor meet the address's cap.
 func TestLiveSocketCaps(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.WSPerUser, c.WSPerAddress = 2, 3 })
 	bob, carol := e.user("bob"), e.user("carol")
@@ -311,12 +313,43 @@ func TestLiveSocketCaps(t *testing.T) {
 	if _, res, err := bob.dial("http://" + e.addr); err == nil || res == nil || res.StatusCode != 429 {
 		t.Fatalf("a third socket for bob: %v %v", err, res)
 	}
-	open(carol, 3) // three from this address
+	guest := open(e.guest(), 3) // three guests from this address
+	open(e.guest(), 4)
+	open(e.guest(), 5)
 	_, res, err := e.guest().dial("http://" + e.addr)
 	if err == nil || res == nil || res.StatusCode != 429 {
-		t.Fatalf("a fourth socket from one address: %v %v", err, res)
+		t.Fatalf("a fourth guest socket from one address: %v %v", err, res)
 	}
+	open(carol, 6) // signed in: the address's cap is not hers
 	first.conn.Close()
-	waitFor(t, func() bool { return e.hub.Clients() == 2 })
-	open(bob, 3)
+	waitFor(t, func() bool { return e.hub.Clients() == 5 })
+	open(bob, 6)
+	guest.conn.Close()
+	waitFor(t, func() bool { return e.hub.Clients() == 5 })
+	open(e.guest(), 6)
+}
+
+// TestLiveSocketCapBehindProxy: behind a trusted proxy the guest cap is per client, as
+// the proxy saw it: an address the client wrote itself at the left of X-Forwarded-For
+// buys no more sockets, and another client behind the same proxy has its own.
+func TestLiveSocketCapBehindProxy(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.WSPerAddress = 1; c.TrustedProxies = []string{"127.0.0.0/8"} })
+	dial := func(xff string) (*http.Response, error) {
+		h := http.Header{"Origin": {"http://" + e.addr}, "X-Forwarded-For": {xff}}
+		conn, res, err := websocket.DefaultDialer.Dial("ws://"+e.addr+"/ws", h)
+		if err == nil {
+			t.Cleanup(func() { conn.Close() })
+		}
+		return res, err
+	}
+	if _, err := dial("203.0.113.5"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return e.hub.Clients() == 1 })
+	if res, err := dial("198.51.100.77, 203.0.113.5"); err == nil || res == nil || res.StatusCode != 429 {
+		t.Fatalf("the same client with a forged X-Forwarded-For entry: %v %v, want 429", err, res)
+	}
+	if _, err := dial("203.0.113.6"); err != nil {
+		t.Fatalf("another client behind the proxy: %v", err)
+	}
 }
