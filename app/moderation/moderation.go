@@ -122,9 +122,12 @@ func forumNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 // FollowStore reloads the policy and the word list when the stored role assignments or
 // list change behind this process's back: `jiayuan admin grant` on the command line
 // writes to the database of a running single node, where no event reaches it. It
-// checks every interval until ctx ends.
+// checks every interval until ctx ends. A change of roles is then published to this
+// node's followers (PolicyChanged for everyone), so open live subscriptions are asked
+// again at once; it is not relayed to other nodes, whose own FollowStore sees it, and
+// it cannot loop: what follows PolicyChanged reloads, and a reload changes no stamp.
 func (s *Service) FollowStore(ctx context.Context, interval time.Duration) {
-	last := s.storeStamp(ctx)
+	lastRoles, lastWords := s.storeStamp(ctx)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -133,32 +136,40 @@ func (s *Service) FollowStore(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		stamp := s.storeStamp(ctx)
-		if stamp == "" || stamp == last {
-			continue
+		roles, words := s.storeStamp(ctx)
+		if roles == "" {
+			continue // the store did not answer
 		}
-		last = stamp
-		if err := s.policy.Reload(ctx); err != nil {
-			s.log.Error("policy reload", "err", err)
+		if roles != lastRoles {
+			lastRoles = roles
+			if err := s.policy.Reload(ctx); err != nil {
+				s.log.Error("policy reload", "err", err)
+			} else {
+				s.bus.Publish(events.Event{Type: events.PolicyChanged, Local: true})
+			}
 		}
-		if err := s.ReloadWords(ctx); err != nil {
-			s.log.Error("word list reload", "err", err)
+		if words != lastWords {
+			lastWords = words
+			if err := s.ReloadWords(ctx); err != nil {
+				s.log.Error("word list reload", "err", err)
+			}
 		}
 	}
 }
 
-// storeStamp summarises the stored roles and word list; "" when the store fails.
-func (s *Service) storeStamp(ctx context.Context) string {
-	roles, err := s.store.ListRoles(ctx)
+// storeStamp summarises the stored roles and the word list's version; roles is "" when
+// the store fails.
+func (s *Service) storeStamp(ctx context.Context) (roles, words string) {
+	list, err := s.store.ListRoles(ctx)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	h := fnv.New64a()
-	for _, a := range roles {
+	for _, a := range list {
 		fmt.Fprintf(h, "%d %s %s;", a.UserID, a.Role, a.Domain)
 	}
 	if r, err := s.store.RecordByKey(ctx, kindWords, wordsKey); err == nil {
-		fmt.Fprintf(h, "words %s", r.At)
+		words = r.At.String()
 	}
-	return strconv.FormatUint(h.Sum64(), 16)
+	return strconv.FormatUint(h.Sum64(), 16), words
 }

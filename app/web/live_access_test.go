@@ -10,6 +10,7 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"jiayuan/app/config"
+	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/moderation"
 )
@@ -204,6 +205,52 @@ func TestLiveRoleRevoked(t *testing.T) {
 	admin.reply(tid, "撤销以后的回复", 0)
 	if code := ws.ended(ch); code != "not_found" { // moderators-only: private
 		t.Fatalf("ended with %q", code)
+	}
+	ws.quiet("after the revoke")
+}
+
+// TestLiveRoleRevokedFromConsole: `jiayuan admin revoke` writes to the database behind
+// the server's back; once the server notices, the moderator's subscription to a
+// moderators-only thread ends at once, with no reply needed to find out.
+func TestLiveRoleRevokedFromConsole(t *testing.T) {
+	e := newEnv(t)
+	go e.mod.FollowStore(t.Context(), 10*time.Millisecond)
+	admin := e.admin()
+	modsBoard(t, admin)
+	carol := e.user("carol")
+	noticed := func() int { // what the server noticed in the store by itself
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		n := 0
+		for _, ev := range e.events {
+			if ev.Type == events.PolicyChanged && ev.UserID == 0 {
+				n++
+			}
+		}
+		return n
+	}
+	e.grant("carol", "moderator", "mods", "")
+	waitFor(t, func() bool { return noticed() == 1 }) // FollowStore runs and follows
+	tid, _ := admin.thread("mods", "版主议题", "正文")
+	ch := fmt.Sprintf("thread:%d", tid)
+	ws := carol.open()
+	ws.join(ch)
+	roles, err := e.store.ListRoles(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range roles {
+		if a.UserID == e.userID("carol") {
+			if err := e.store.RemoveRole(t.Context(), a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if code := ws.ended(ch); code != "not_found" { // moderators-only: private
+		t.Fatalf("ended with %q", code)
+	}
+	if n := noticed(); n != 2 {
+		t.Fatalf("%d policy changes noticed for one grant and one revoke", n)
 	}
 	ws.quiet("after the revoke")
 }
