@@ -49,8 +49,8 @@ func Connect(url, node string, bus Bus, log *slog.Logger) (*Bridge, error) {
 		return nil, err
 	}
 	bus.Subscribe(func(e events.Event) {
-		if e.Origin != "" {
-			return // another node's: it published it already
+		if e.Origin != "" || e.Local {
+			return // another node's (it published it already), or for this node only
 		}
 		e.Origin = node
 		data, _ := json.Marshal(e)

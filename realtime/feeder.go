@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
@@ -23,13 +24,24 @@ type Feeder struct {
 	log     *slog.Logger
 	queue   chan events.Event
 	last    *lru.Cache[int64, int64] // thread id → last seq published
+
+	// The credential re-checks of AccessChanged read the database (up to seconds when
+	// it is slow): they run beside the feeder, one goroutine per user at a time and at
+	// most maxChecks at once, so live delivery never waits for them.
+	checkMu  sync.Mutex
+	checking map[int64]bool // users with a re-check running; true: run it again after
+	slots    chan struct{}
 }
+
+// maxChecks bounds the credential re-checks running at once.
+const maxChecks = 8
 
 // NewFeeder returns a feeder; call Run to start it and subscribe Handle to the bus.
 func NewFeeder(hub *Hub, backend Backend, log *slog.Logger) *Feeder {
 	last, _ := lru.New[int64, int64](100_000)
 	hub.guard(backend)
-	return &Feeder{hub: hub, backend: backend, log: log, queue: make(chan events.Event, 65536), last: last}
+	return &Feeder{hub: hub, backend: backend, log: log, queue: make(chan events.Event, 65536), last: last,
+		checking: map[int64]bool{}, slots: make(chan struct{}, maxChecks)}
 }
 
 // Handle takes an event from the bus without blocking. If the queue is full the event
@@ -72,7 +84,11 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 			return
 		}
 		last, known := f.last.Get(e.ThreadID)
-		if known && e.Seq <= last {
+		// An approved post is late if later ones were published, or if this feeder has
+		// published nothing of the thread yet (since a restart, say): it does not tell
+		// where the thread is, so it is not remembered, or the next reply would "fill"
+		// every post between the two onto every board page.
+		if (known && e.Seq <= last) || (!known && released) {
 			if !released {
 				return // already published, with a gap fill
 			}
@@ -159,15 +175,46 @@ func (f *Feeder) publish(ctx context.Context, e events.Event) {
 	case events.AccessChanged:
 		// Signed out, banned, a session or token ended: each of the user's sockets
 		// checks the credential it was opened with, and closes if it no longer holds.
-		for _, c := range f.hub.clientsOf(e.UserID) {
-			if c.check == nil {
-				continue
+		f.recheck(ctx, e.UserID)
+	}
+}
+
+// recheck runs the re-check of a user's sockets on a goroutine of its own. If one is
+// already running for the user, it is run once more when it ends: it may have read the
+// credential before the change that this event reports.
+func (f *Feeder) recheck(ctx context.Context, userID int64) {
+	f.checkMu.Lock()
+	defer f.checkMu.Unlock()
+	if _, running := f.checking[userID]; running {
+		f.checking[userID] = true
+		return
+	}
+	f.checking[userID] = false
+	go func() {
+		for {
+			f.slots <- struct{}{}
+			for _, c := range f.hub.clientsOf(userID) {
+				if c.check == nil || ctx.Err() != nil {
+					continue
+				}
+				if reason := c.check(); reason != "" {
+					c.drop(reason)
+				}
 			}
-			if reason := c.check(); reason != "" {
-				c.drop(reason)
+			<-f.slots
+			f.checkMu.Lock()
+			again := f.checking[userID]
+			if !again {
+				delete(f.checking, userID)
+			} else {
+				f.checking[userID] = false
+			}
+			f.checkMu.Unlock()
+			if !again {
+				return
 			}
 		}
-	}
+	}()
 }
 
 // gone logs a failed look-up of where a thread is, unless the thread is simply gone

@@ -495,6 +495,33 @@ func TestAccessChangedRechecks(t *testing.T) {
 	other.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
 }
 
+// TestSlowRecheckDoesNotStallDelivery: while one user's credential re-check waits for a
+// slow database, everyone else's live posts still arrive; the re-check then closes the
+// socket it was about.
+func TestSlowRecheckDoesNotStallDelivery(t *testing.T) {
+	r := newRig(t)
+	release := make(chan struct{})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	slow, done := r.serveAs(t, Identity{UserID: 3, Check: func() string { <-release; return "signed out" }})
+	slow.send(map[string]any{"type": "ping"})
+	slow.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
+	reader := r.connect(t, 7)
+	reader.send(map[string]any{"type": "subscribe", "channel": "thread:1"})
+	reader.waitFor(t, "subscribed", func(ms []Message) bool { return len(seqsOf(ms, TypeSubscribed)) == 1 })
+	r.feeder.Handle(events.Event{Type: events.AccessChanged, UserID: 3})
+	r.feeder.Handle(events.Event{Type: events.AccessChanged, UserID: 3}) // one check at a time
+	r.reply(1)
+	reader.waitFor(t, "a live post while a re-check is slow", func(ms []Message) bool { return len(seqsOf(ms, TypePostCreated)) == 1 })
+	close(release)
+	waitClosed(t, slow, done, "signed out")
+}
+
 // TestCapsAtServe: sockets past the cap per user or per address are closed at once, even
 // when their handshakes passed the check together.
 func TestCapsAtServe(t *testing.T) {

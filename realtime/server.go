@@ -22,7 +22,7 @@ const (
 	queueSize        = 128
 	backlogBatch     = 200
 	maxBacklog       = 2000 // further behind than this, reload the page
-	maxChanges       = 1000 // changes site-wide read for a returning socket's `since`
+	maxChanges       = 1000 // changes of its thread read for a returning socket's `since`
 	writeWait        = 10 * time.Second
 	pongWait         = 60 * time.Second
 	pingEvery        = 25 * time.Second
@@ -50,8 +50,8 @@ type Backend interface {
 	PostsAfter(ctx context.Context, threadID, after int64, limit int) (posts []json.RawMessage, seqs []int64, err error)
 	// ChangedSince returns, in seq order, the posts of a thread with seq <= upTo that
 	// changed after since: approved after being held (typ post.created), edited
-	// (post.updated) or deleted (post.deleted). It reads at most limit changes of the
-	// whole site, and says full when there were more (the client then reloads).
+	// (post.updated) or deleted (post.deleted). It reads at most limit changes of that
+	// thread, and says full when there were more (the client then reloads).
 	ChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) (changes []Change, full bool, err error)
 	// Post returns one post encoded as the API encodes it. released reports a post
 	// that became visible after it was written (held, then approved): readers already
@@ -71,7 +71,7 @@ type Change struct {
 // Identity is who opened a socket, as the handshake resolved it.
 type Identity struct {
 	UserID int64  // 0 for a guest
-	Addr   string // the client's address, for the per-address cap
+	Addr   string // the client's address, for the per-address cap; "" counts nowhere
 	// Check re-reads the credential the socket was opened with (its session or token)
 	// when the user's access changes: "" while it still holds, else why not ("signed
 	// out", "banned"), and the socket closes with that reason.

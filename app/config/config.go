@@ -44,8 +44,8 @@ type Config struct {
 	// answers only callers on this machine that came through no proxy.
 	MetricsToken string
 
-	// WSPerUser and WSPerAddress cap open websockets per person and per client address;
-	// 0 is no cap.
+	// WSPerUser and WSPerAddress cap open websockets per person and guest websockets
+	// per client address; 0 is no cap.
 	WSPerUser    int
 	WSPerAddress int
 	// RequestTimeout bounds each HTTP request (websockets aside): its context, which
@@ -70,7 +70,7 @@ func Load(args []string) (*Config, error) {
 	fs.IntVar(&c.PostPerMinute, "post-rate", envInt("JIAYUAN_POST_RATE", 30), "posts per minute per user; 0 is unlimited (JIAYUAN_POST_RATE)")
 	fs.IntVar(&c.PageCacheMB, "page-cache", envInt("JIAYUAN_PAGE_CACHE", 64), "megabytes of ready-made pages and JSON bodies kept in memory; 0 turns the cache off (JIAYUAN_PAGE_CACHE)")
 	fs.IntVar(&c.WSPerUser, "ws-per-user", envInt("JIAYUAN_WS_PER_USER", 20), "open websockets per signed-in person; 0 is unlimited (JIAYUAN_WS_PER_USER)")
-	fs.IntVar(&c.WSPerAddress, "ws-per-address", envInt("JIAYUAN_WS_PER_ADDRESS", 100), "open websockets per client address; 0 is unlimited (JIAYUAN_WS_PER_ADDRESS)")
+	fs.IntVar(&c.WSPerAddress, "ws-per-address", envInt("JIAYUAN_WS_PER_ADDRESS", 100), "open guest websockets per client address (signed-in ones are capped per person only); 0 is unlimited (JIAYUAN_WS_PER_ADDRESS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("JIAYUAN_LOG_LEVEL", "info"), "debug, info, warn or error (JIAYUAN_LOG_LEVEL)")
 	proxies := env("JIAYUAN_TRUSTED_PROXIES", "")
 	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated IPs or CIDR ranges of the load balancers in front, whose X-Forwarded-For is believed (JIAYUAN_TRUSTED_PROXIES)")

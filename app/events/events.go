@@ -45,6 +45,10 @@ type Event struct {
 	// Origin names the node an event came from over the cross-node bridge; empty for
 	// events of this node.
 	Origin string `json:"origin,omitempty"`
+	// Local: for this node's followers only, never relayed to other nodes, because each
+	// of them sees the same change by itself (a role written to the shared database by
+	// the command line, which every node's FollowStore notices).
+	Local bool `json:"-"`
 }
 
 // Handler receives events. It must not block for long: it runs on the publisher's

@@ -6,8 +6,6 @@ package moderation
 
 import (
 	"context"
-	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"time"
@@ -122,9 +120,21 @@ func forumNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 // FollowStore reloads the policy and the word list when the stored role assignments or
 // list change behind this process's back: `jiayuan admin grant` on the command line
 // writes to the database of a running single node, where no event reaches it. It
-// checks every interval until ctx ends.
+// checks every interval until ctx ends. The users whose roles changed are then told to
+// this node's followers (PolicyChanged), so their open live subscriptions are asked
+// again at once. That is not relayed to other nodes, whose own FollowStore sees the
+// change, and it cannot loop: what follows PolicyChanged reloads, which changes no
+// stored role.
 func (s *Service) FollowStore(ctx context.Context, interval time.Duration) {
-	last := s.storeStamp(ctx)
+	roles, words, ok := s.storeState(ctx)
+	for !ok { // without a first look there is nothing to compare with
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+		roles, words, ok = s.storeState(ctx)
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -133,32 +143,68 @@ func (s *Service) FollowStore(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		stamp := s.storeStamp(ctx)
-		if stamp == "" || stamp == last {
-			continue
+		now, w, ok := s.storeState(ctx)
+		if !ok {
+			continue // the store did not answer
 		}
-		last = stamp
-		if err := s.policy.Reload(ctx); err != nil {
-			s.log.Error("policy reload", "err", err)
+		if changed := changedUsers(roles, now); len(changed) > 0 {
+			roles = now
+			if err := s.policy.Reload(ctx); err != nil {
+				s.log.Error("policy reload", "err", err)
+			} else {
+				s.policyChanged(changed)
+			}
 		}
-		if err := s.ReloadWords(ctx); err != nil {
-			s.log.Error("word list reload", "err", err)
+		if w != words {
+			words = w
+			if err := s.ReloadWords(ctx); err != nil {
+				s.log.Error("word list reload", "err", err)
+			}
 		}
 	}
 }
 
-// storeStamp summarises the stored roles and word list; "" when the store fails.
-func (s *Service) storeStamp(ctx context.Context) string {
-	roles, err := s.store.ListRoles(ctx)
-	if err != nil {
-		return ""
+// policyChanged tells this node's followers whose roles changed; past a few users, one
+// event for everyone costs less than one each.
+func (s *Service) policyChanged(users map[int64]bool) {
+	if len(users) > 50 {
+		s.bus.Publish(events.Event{Type: events.PolicyChanged, Local: true})
+		return
 	}
-	h := fnv.New64a()
-	for _, a := range roles {
-		fmt.Fprintf(h, "%d %s %s;", a.UserID, a.Role, a.Domain)
+	for uid := range users {
+		s.bus.Publish(events.Event{Type: events.PolicyChanged, UserID: uid, Local: true})
+	}
+}
+
+// changedUsers lists the users with an assignment in one set and not the other.
+func changedUsers(before, after map[policy.Assignment]bool) map[int64]bool {
+	out := map[int64]bool{}
+	for a := range before {
+		if !after[a] {
+			out[a.UserID] = true
+		}
+	}
+	for a := range after {
+		if !before[a] {
+			out[a.UserID] = true
+		}
+	}
+	return out
+}
+
+// storeState reads the stored role assignments and the word list's version; ok is
+// false when the store fails.
+func (s *Service) storeState(ctx context.Context) (roles map[policy.Assignment]bool, words string, ok bool) {
+	list, err := s.store.ListRoles(ctx)
+	if err != nil {
+		return nil, "", false
+	}
+	roles = make(map[policy.Assignment]bool, len(list))
+	for _, a := range list {
+		roles[a] = true
 	}
 	if r, err := s.store.RecordByKey(ctx, kindWords, wordsKey); err == nil {
-		fmt.Fprintf(h, "words %s", r.At)
+		words = r.At.String()
 	}
-	return strconv.FormatUint(h.Sum64(), 16)
+	return roles, words, true
 }

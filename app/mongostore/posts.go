@@ -127,6 +127,45 @@ func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID 
 	return find(ctx, s.posts, filter, page(limit, bson.E{Key: "changed_at", Value: 1}, bson.E{Key: "_id", Value: 1}), (*postDoc).post)
 }
 
+// ThreadPostsChangedSince returns up to limit posts of one thread with seq <= upTo
+// that changed after since and after they were written, in the order they changed.
+// "After they were written" compares two fields of a document, which FerretDB cannot
+// filter on: it is checked here, reading on in pages past the posts written (not
+// changed) after since, which are few (seq <= upTo: the client had them).
+func (s *Store) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	var out []*forum.Post
+	filter := bson.M{"thread_id": threadID, "seq": bson.M{"$lte": upTo}, "changed_at": bson.M{"$gt": tm(since)}}
+	if since.IsZero() {
+		filter["changed_at"] = bson.M{"$ne": nil}
+	}
+	for {
+		ps, err := find(ctx, s.posts, filter, page(limit, bson.E{Key: "changed_at", Value: 1}, bson.E{Key: "_id", Value: 1}), (*postDoc).post)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if p.ChangedAt.After(p.CreatedAt) {
+				if out = append(out, p); len(out) == limit {
+					return out, nil
+				}
+			}
+		}
+		if len(ps) < limit {
+			return out, nil
+		}
+		// The next page: after the last one read, in (changed_at, _id) order.
+		last := ps[len(ps)-1]
+		at := tm(last.ChangedAt)
+		filter = bson.M{"thread_id": threadID, "seq": bson.M{"$lte": upTo}, "$or": bson.A{
+			bson.M{"changed_at": bson.M{"$gt": at}},
+			bson.M{"changed_at": at, "_id": bson.M{"$gt": last.ID}},
+		}}
+	}
+}
+
 // PostsByIDs returns the posts that exist among ids.
 func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
 	out := make(map[int64]*forum.Post, len(ids))

@@ -103,6 +103,7 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "seq", Value: 1}}, Options: unique},
 			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "path", Value: 1}}},
 			{Keys: bson.D{k{Key: "changed_at", Value: 1}, k{Key: "_id", Value: 1}}},
+			{Keys: bson.D{k{Key: "thread_id", Value: 1}, k{Key: "changed_at", Value: 1}}},
 			{Keys: bson.D{k{Key: "held", Value: 1}, k{Key: "_id", Value: 1}}},
 		}},
 		{s.records, []mongo.IndexModel{

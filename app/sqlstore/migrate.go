@@ -143,6 +143,8 @@ var migrations = []string{
 	CREATE UNIQUE INDEX notifications_once ON notifications(user_id, post_id, kind);
 	CREATE TABLE checkpoints (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 	INSERT INTO checkpoints (name, value) SELECT 'notify', COALESCE(MAX(id), 0) FROM posts;`,
+	// 8: a returning socket's catch-up reads what changed in its own thread only.
+	`CREATE INDEX posts_thread_changed ON posts(thread_id, changed_at);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

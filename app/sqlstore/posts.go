@@ -95,6 +95,15 @@ func (s *Store) PostsChangedSince(ctx context.Context, since time.Time, afterID 
 	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE (changed_at, id) > (?, ?) ORDER BY changed_at, id LIMIT ?`, ms(since), afterID, limit)
 }
 
+// ThreadPostsChangedSince returns up to limit posts of one thread with seq <= upTo
+// that changed after since and after they were written (approved, edited, deleted,
+// moved), in the order they changed, on the posts_thread_changed index: a returning
+// socket's catch-up reads its own thread, whatever is written elsewhere.
+func (s *Store) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND changed_at > ? AND seq <= ? AND changed_at > created_at ORDER BY changed_at, id LIMIT ?`,
+		threadID, ms(since), upTo, limit)
+}
+
 // PostsByIDs returns the posts that exist among ids.
 func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
 	out := make(map[int64]*forum.Post, len(ids))

@@ -31,6 +31,7 @@ type Store interface {
 	forum.RepairStore
 	Ping(ctx context.Context) error
 	ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error
+	ThreadChanges
 }
 
 // Run runs the whole suite. open must return a fresh, empty store for each call and
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"NotificationOnce", testNotificationOnce},
 		{"NotifyCheckpoint", testNotifyCheckpoint},
 		{"PostsChangedSince", testPostsChanged},
+		{"ThreadPostsChangedSince", testThreadChanges},
 		{"UsersAdmin", testUsersAdmin},
 		{"BoardUpdate", testBoardUpdate},
 		{"ThreadPatch", testThreadPatch},

@@ -44,13 +44,19 @@ func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 // Fiber's strings point into the request buffer, so what outlives the handler is cloned.
 func (s *Server) liveIdentity(c *fiber.Ctx) realtime.Identity {
 	w := caller(c)
-	id := realtime.Identity{Addr: strings.Clone(c.IP())}
+	var id realtime.Identity
 	if s.Config != nil {
 		id.MaxPerUser, id.MaxPerAddr = s.Config.WSPerUser, s.Config.WSPerAddress
 	}
 	if w.user == nil {
+		// Guests are capped per address: the address the trusted proxies saw, not the
+		// leftmost X-Forwarded-For entry, which the client writes itself.
+		id.Addr = s.clientIP(c)
 		return id
 	}
+	// Signed-in sockets are capped per person only, and take no guest's place: a
+	// whole office behind one NAT or proxy shares an address.
+	id.MaxPerAddr = 0
 	uid := w.user.ID
 	id.UserID = uid
 	if w.session != nil {
@@ -111,9 +117,11 @@ type LiveBackend struct {
 	Changes ChangeLog
 }
 
-// ChangeLog is the store's list of changed posts.
+// ChangeLog is the store's list of a thread's changed posts.
 type ChangeLog interface {
-	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error)
+	// ThreadPostsChangedSince returns up to limit posts of a thread with seq <= upTo
+	// changed after since and after they were written, in the order they changed.
+	ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error)
 }
 
 // Authorize decides who may listen on which channel: thread and board channels follow
@@ -200,7 +208,9 @@ func (s *LiveBackend) ChangedSince(ctx context.Context, threadID, upTo int64, si
 	if s.Changes == nil {
 		return nil, false, nil
 	}
-	ps, err := s.Changes.PostsChangedSince(ctx, since, 0, limit+1)
+	// This thread's changes only, capped for this thread: what is written elsewhere
+	// on the site, however much, neither counts nor is read.
+	ps, err := s.Changes.ThreadPostsChangedSince(ctx, threadID, upTo, since, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
@@ -209,9 +219,8 @@ func (s *LiveBackend) ChangedSince(ctx context.Context, threadID, upTo int64, si
 	}
 	var mine []*forum.Post
 	for _, p := range ps {
-		// Left out: held ones, and those never changed since written (a returning
-		// client at or past their seq has them as they are).
-		if p.ThreadID == threadID && p.Seq <= upTo && !p.Held && (p.Deleted || released(p) || !p.EditedAt.IsZero()) {
+		// Left out: held ones (they show as gone until approved).
+		if !p.Held && (p.Deleted || released(p) || !p.EditedAt.IsZero()) {
 			mine = append(mine, p)
 		}
 	}

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -9,8 +10,10 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"jiayuan/app/config"
+	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/moderation"
+	"jiayuan/policy"
 )
 
 // open dials the test server as c, from our own origin.
@@ -207,6 +210,84 @@ func TestLiveRoleRevoked(t *testing.T) {
 	ws.quiet("after the revoke")
 }
 
+// TestLiveRoleRevokedFromConsole: `jiayuan admin revoke` writes to the database behind
+// the server's back; once the server notices, the moderator's subscription to a
+// moderators-only thread ends at once, with no reply needed to find out.
+func TestLiveRoleRevokedFromConsole(t *testing.T) {
+	e := newEnv(t)
+	go e.mod.FollowStore(t.Context(), 10*time.Millisecond)
+	admin := e.admin()
+	modsBoard(t, admin)
+	carol := e.user("carol")
+	e.user("dave")
+	e.grant("dave", "moderator", "mods", "")
+	cid, did := e.userID("carol"), e.userID("dave")
+	role := func(uid int64) policy.Assignment {
+		roles, err := e.store.ListRoles(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range roles {
+			if a.UserID == uid {
+				return a
+			}
+		}
+		t.Fatalf("user %d holds no role", uid)
+		return policy.Assignment{}
+	}
+	noticed := func(uid int64) int { // what the server noticed in the store by itself
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		n := 0
+		for _, ev := range e.events {
+			if ev.Type == events.PolicyChanged && ev.Local {
+				if ev.UserID != cid && ev.UserID != did {
+					t.Errorf("a policy change noticed for user %d, whose roles did not change", ev.UserID)
+				}
+				if ev.UserID == uid {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	// Once the policy follows dave's role going, behind its back, FollowStore is
+	// following the store.
+	// The role comes and goes at each look, so whenever FollowStore took its first
+	// look, it soon sees a change.
+	dave, has := role(did), true
+	waitFor(t, func() bool {
+		if !has && !e.policy.Holds(dave.UserID, dave.Role, dave.Domain) {
+			return true
+		}
+		var err error
+		if has = !has; has {
+			err = e.store.AddRole(t.Context(), dave)
+		} else {
+			err = e.store.RemoveRole(t.Context(), dave)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return false
+	})
+	e.grant("carol", "moderator", "mods", "")
+	tid, _ := admin.thread("mods", "版主议题", "正文")
+	ch := fmt.Sprintf("thread:%d", tid)
+	ws := carol.open()
+	ws.join(ch)
+	if err := e.store.RemoveRole(t.Context(), role(cid)); err != nil {
+		t.Fatal(err)
+	}
+	if code := ws.ended(ch); code != "not_found" { // moderators-only: private
+		t.Fatalf("ended with %q", code)
+	}
+	if n := noticed(cid); n < 1 || n > 2 { // the grant may have been noticed too
+		t.Fatalf("%d policy changes noticed for carol's grant and revoke", n)
+	}
+	ws.quiet("after the revoke")
+}
+
 // TestLiveBanAndLogoutClose: a ban closes every socket of the user, whether opened with a
 // session or a token; signing out closes the sockets of that session only.
 func TestLiveBanAndLogoutClose(t *testing.T) {
@@ -295,8 +376,9 @@ func TestLiveApprovedHeldPost(t *testing.T) {
 	}
 }
 
-// TestLiveSocketCaps: past the caps per person and per address, the handshake is refused
-// with 429 and a clear error; a closed socket frees its place.
+// TestLiveSocketCaps: past the caps per person and per guest address, the handshake is
+// refused with 429 and a clear error; a closed socket frees its place. Signed-in
+// sockets count per person only: they neither fill nor meet the address's cap.
 func TestLiveSocketCaps(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) { c.WSPerUser, c.WSPerAddress = 2, 3 })
 	bob, carol := e.user("bob"), e.user("carol")
@@ -311,12 +393,43 @@ func TestLiveSocketCaps(t *testing.T) {
 	if _, res, err := bob.dial("http://" + e.addr); err == nil || res == nil || res.StatusCode != 429 {
 		t.Fatalf("a third socket for bob: %v %v", err, res)
 	}
-	open(carol, 3) // three from this address
+	guest := open(e.guest(), 3) // three guests from this address
+	open(e.guest(), 4)
+	open(e.guest(), 5)
 	_, res, err := e.guest().dial("http://" + e.addr)
 	if err == nil || res == nil || res.StatusCode != 429 {
-		t.Fatalf("a fourth socket from one address: %v %v", err, res)
+		t.Fatalf("a fourth guest socket from one address: %v %v", err, res)
 	}
+	open(carol, 6) // signed in: the address's cap is not hers
 	first.conn.Close()
-	waitFor(t, func() bool { return e.hub.Clients() == 2 })
-	open(bob, 3)
+	waitFor(t, func() bool { return e.hub.Clients() == 5 })
+	open(bob, 6)
+	guest.conn.Close()
+	waitFor(t, func() bool { return e.hub.Clients() == 5 })
+	open(e.guest(), 6)
+}
+
+// TestLiveSocketCapBehindProxy: behind a trusted proxy the guest cap is per client, as
+// the proxy saw it: an address the client wrote itself at the left of X-Forwarded-For
+// buys no more sockets, and another client behind the same proxy has its own.
+func TestLiveSocketCapBehindProxy(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) { c.WSPerAddress = 1; c.TrustedProxies = []string{"127.0.0.0/8"} })
+	dial := func(xff string) (*http.Response, error) {
+		h := http.Header{"Origin": {"http://" + e.addr}, "X-Forwarded-For": {xff}}
+		conn, res, err := websocket.DefaultDialer.Dial("ws://"+e.addr+"/ws", h)
+		if err == nil {
+			t.Cleanup(func() { conn.Close() })
+		}
+		return res, err
+	}
+	if _, err := dial("203.0.113.5"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return e.hub.Clients() == 1 })
+	if res, err := dial("198.51.100.77, 203.0.113.5"); err == nil || res == nil || res.StatusCode != 429 {
+		t.Fatalf("the same client with a forged X-Forwarded-For entry: %v %v, want 429", err, res)
+	}
+	if _, err := dial("203.0.113.6"); err != nil {
+		t.Fatalf("another client behind the proxy: %v", err)
+	}
 }

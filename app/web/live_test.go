@@ -222,6 +222,10 @@ func TestLiveCatchUpLargeBacklog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The page's `since` is from before the posts were written: written is not changed,
+	// and posts elsewhere on the site do not count either, so none of this is "too many
+	// changes" (it was when the catch-up read the site's changes).
+	since := time.Now().Add(-time.Minute).UnixMilli()
 	// Loaded in one step: the posts are history, not news (nobody listens yet).
 	const latest = 5001
 	th := &forum.Thread{BoardID: b.ID, Title: "很长的主题", AuthorID: uid, CreatedAt: time.Now().UTC()}
@@ -237,7 +241,7 @@ func TestLiveCatchUpLargeBacklog(t *testing.T) {
 	end := int64(latest)
 	for _, missed := range []int{129, 2000} {
 		ws := alice.open()
-		ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - int64(missed)})
+		ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - int64(missed), "since": since})
 		done := make(chan struct{})
 		extra := 0
 		if missed == 2000 {
@@ -271,10 +275,115 @@ func TestLiveCatchUpLargeBacklog(t *testing.T) {
 	}
 	// 5,000 behind: told to reload, with the latest seq, and nothing else.
 	ws := alice.open()
-	ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - 5000})
+	ws.send(map[string]any{"type": "subscribe", "channel": ch, "after": end - 5000, "since": since})
 	m := ws.next()
 	if m["type"] != "too_far_behind" || m["channel"] != ch || int64(m["seq"].(float64)) != end {
 		t.Fatalf("5,000 behind: %v", m)
 	}
 	ws.quiet("after too_far_behind")
+}
+
+// TestLiveSinceQuietThread: a page returns to a quiet thread while the rest of the site
+// was busy (over a thousand posts elsewhere): it gets the one edit made in its thread
+// meanwhile and goes live, instead of being told it missed too much and reloading.
+// Past a thousand changes in its own thread it is told to reload.
+func TestLiveSinceQuietThread(t *testing.T) {
+	e := newEnv(t)
+	bob := e.user("bob")
+	uid := e.userID("bob")
+	tid, first := bob.thread("xinyu", "安静的主题", "正文")
+	bob.reply(tid, "第二帖", 0)
+	ch := fmt.Sprintf("thread:%d", tid)
+	ws := bob.open()
+	msgs := ws.join(ch)
+	since := msgs[len(msgs)-1]["since"]
+	ws.conn.Close()
+
+	if err := e.store.UpdatePostBody(t.Context(), first, "改过的正文", "<p>改过的正文</p>", time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.store.BoardBySlug(t.Context(), "leyou")
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := &forum.Thread{BoardID: b.ID, Title: "别处很忙", AuthorID: uid, CreatedAt: time.Now().UTC()}
+	posts := make([]*forum.Post, 1001)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: uid, Body: "x", HTML: "<p>x</p>", CreatedAt: busy.CreatedAt}
+	}
+	if err := e.store.ImportThread(t.Context(), busy, posts); err != nil {
+		t.Fatal(err)
+	}
+
+	back := bob.open()
+	back.send(map[string]any{"type": "subscribe", "channel": ch, "after": 2, "since": since})
+	if m := back.next(); m["type"] != "post.updated" || m["seq"] != float64(1) {
+		t.Fatalf("returning page got %v, want the edit of post 1", m)
+	}
+	if m := back.next(); m["type"] != "subscribed" {
+		t.Fatalf("after the edit: %v, want subscribed", m)
+	}
+	back.quiet("after the catch-up")
+
+	// The busy thread's own page, with more than a thousand of its posts changed.
+	bch := fmt.Sprintf("thread:%d", busy.ID)
+	bws := bob.open()
+	msgs = bws.join(bch)
+	since = msgs[len(msgs)-1]["since"]
+	bws.conn.Close()
+	for _, p := range posts {
+		if err := e.store.SetPostDeleted(t.Context(), p.ID, true, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bws = bob.open()
+	bws.send(map[string]any{"type": "subscribe", "channel": bch, "after": 1001, "since": since})
+	if m := bws.next(); m["type"] != "too_far_behind" {
+		t.Fatalf("1,001 changes in the thread: %v, want too_far_behind", m)
+	}
+}
+
+// TestLiveApprovalInUnseenThread: a held post approved in a thread the server has not
+// published anything of since it started (a restart) reaches a board's page once, and
+// the next reply once: not every post between the two.
+func TestLiveApprovalInUnseenThread(t *testing.T) {
+	e := newEnv(t)
+	admin, bob := e.admin(), e.user("bob")
+	uid := e.userID("bob")
+	b, err := e.store.BoardBySlug(t.Context(), "xinyu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := &forum.Thread{BoardID: b.ID, Title: "长主题", AuthorID: uid, CreatedAt: time.Now().UTC()}
+	posts := make([]*forum.Post, 300)
+	for i := range posts {
+		posts[i] = &forum.Post{AuthorID: uid, Body: fmt.Sprint("p", i), HTML: "<p>p</p>", CreatedAt: th.CreatedAt}
+	}
+	if err := e.store.ImportThread(t.Context(), th, posts); err != nil {
+		t.Fatal(err)
+	}
+	held := posts[4] // seq 5, held before the restart
+	if err := e.store.SetPostHeld(t.Context(), held.ID, true, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	ws := bob.open()
+	ws.join("board:xinyu")
+	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/review", held.ID), map[string]bool{"approve": true}); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
+	}
+	bob.reply(th.ID, "新的回复", 0)
+	var seqs []float64
+	for {
+		m := ws.next()
+		if m["type"] != "post.created" {
+			continue
+		}
+		seqs = append(seqs, m["seq"].(float64))
+		if m["seq"] == float64(301) {
+			break
+		}
+	}
+	if len(seqs) != 2 || seqs[0] != 5 {
+		t.Fatalf("board page got %d post.created frames (first %v), want the approved post 5 and the reply 301", len(seqs), seqs[:min(len(seqs), 3)])
+	}
 }

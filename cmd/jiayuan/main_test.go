@@ -348,7 +348,10 @@ func catchUpAfterRestart(t *testing.T, base string, tid, after int64, missed int
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if err := conn.WriteJSON(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("thread:%d", tid), "after": after}); err != nil {
+	// As a page that left before the posts were written: its `since` is older than all
+	// of them, and a post written (not changed) since is no change to catch up with.
+	since := time.Now().Add(-time.Hour).UnixMilli()
+	if err := conn.WriteJSON(map[string]any{"type": "subscribe", "channel": fmt.Sprintf("thread:%d", tid), "after": after, "since": since}); err != nil {
 		t.Fatal(err)
 	}
 	next := after + 1

@@ -37,6 +37,7 @@ type store interface {
 	policy.Store
 	records.Store
 	ratelimit.Store
+	web.ChangeLog // a returning socket's catch-up, per thread
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -119,6 +119,11 @@ func (w *watchedStore) PostsChangedSince(ctx context.Context, since time.Time, a
 	return w.store.PostsChangedSince(ctx, since, afterID, limit)
 }
 
+func (w *watchedStore) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error) {
+	defer w.enter("ThreadPostsChangedSince")()
+	return w.store.ThreadPostsChangedSince(ctx, threadID, upTo, since, limit)
+}
+
 func (w *watchedStore) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
 	defer w.enter("UserByUsername")()
 	return w.store.UserByUsername(ctx, username)
