@@ -77,3 +77,51 @@ func TestIndexInUseIsLeftAlone(t *testing.T) {
 		t.Fatalf("reopened index finds %d posts, want 30", n)
 	}
 }
+
+// TestUnopenableIndexIsKept: an index that fails to open for a reason of the system
+// (here root.bolt is a directory, as an open refused by permissions or limits would
+// be) is not deleted: NewService returns the error and the files stay as they were.
+func TestUnopenableIndexIsKept(t *testing.T) {
+	dir, st, fold := seededStore(t, 3)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	path := filepath.Join(dir, "index")
+	s, err := search.NewService(path, fold, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reindex(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	root := filepath.Join(path, "store", "root.bolt")
+	if err := os.Remove(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(path, "index_meta.json")
+	before, err := os.Stat(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = search.NewService(path, fold, st, log)
+	if err == nil {
+		s.Close()
+		t.Fatal("NewService opened an index whose root is a directory")
+	}
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("NewService: %v, want the system's error", err)
+	}
+	after, err := os.Stat(keep)
+	if err != nil {
+		t.Fatalf("the index was deleted: %v", err)
+	}
+	if !os.SameFile(before, after) {
+		t.Fatal("the index was replaced")
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		t.Fatalf("root.bolt was touched: %v", err)
+	}
+}

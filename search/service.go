@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	bolterrors "go.etcd.io/bbolt/errors"
+
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
@@ -49,9 +52,10 @@ type Service struct {
 	behind     atomic.Bool // events were dropped: catch up from the database
 }
 
-// NewService opens (or creates) the index under path. A corrupt index is moved aside
-// and rebuilt from the database by Run; searches meanwhile get ErrRebuilding. An index
-// another process holds is ErrInUse, and left as it is.
+// NewService opens (or creates) the index under path. A corrupt index (one of a
+// recognised corruption or an older format) is deleted and rebuilt from the database
+// by Run; searches meanwhile get ErrRebuilding. An index another process holds is
+// ErrInUse, and any other failure to open is returned: both leave the index as it is.
 func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Service, error) {
 	s := &Service{path: path, fold: fold, src: src, log: log, queue: make(chan int64, 65536)}
 	_, statErr := os.Stat(path)
@@ -59,8 +63,13 @@ func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Servi
 	if errors.Is(err, ErrInUse) {
 		return nil, err // another process's index: never rebuilt from here
 	}
+	if err != nil && !corrupt(err) {
+		// Permissions, too many open files, a full disk: the index may be whole, and
+		// deleting it would turn a passing fault into a full rebuild.
+		return nil, err
+	}
 	if err != nil {
-		log.Error("search index unreadable; rebuilding it from the database", "path", path, "err", err)
+		log.Error("search index corrupt; rebuilding it from the database", "path", path, "err", err)
 		if err := os.RemoveAll(path); err != nil {
 			return nil, err
 		}
@@ -73,6 +82,17 @@ func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Servi
 	}
 	s.idx = idx
 	return s, nil
+}
+
+// corrupt reports whether Open failed on the index's contents, which a rebuild
+// repairs, rather than on the system (a *fs.PathError: access, limits, space).
+func corrupt(err error) bool {
+	for _, c := range []error{ErrFormat, bleve.ErrorIndexMetaCorrupt, bolterrors.ErrInvalid, bolterrors.ErrVersionMismatch, bolterrors.ErrChecksum} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close closes the index.
