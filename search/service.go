@@ -49,7 +49,8 @@ type Service struct {
 	mu         sync.RWMutex
 	idx        *Index
 	rebuilding atomic.Bool
-	behind     atomic.Bool // events were dropped: catch up from the database
+	behind     atomic.Bool  // events were dropped: catch up from the database
+	pending    atomic.Int64 // posts queued and not yet indexed
 }
 
 // NewService opens (or creates) the index under path. A corrupt index (one of a
@@ -110,9 +111,11 @@ func (s *Service) Handle(e events.Event) {
 	default:
 		return
 	}
+	s.pending.Add(1) // before the send, so the indexer never takes it uncounted
 	select {
 	case s.queue <- id:
 	default:
+		s.pending.Add(-1)
 		// Full: the indexer catches up from the database once it has drained the
 		// queue, so nothing dropped here stays out of the index.
 		if !s.behind.Swap(true) {
@@ -148,7 +151,19 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		}
 		s.step(ctx, ids)
+		s.pending.Add(-int64(len(ids)))
 	}
+}
+
+// Pending is how much the indexer has still to do: queued posts, the batch in hand,
+// and a catch-up owed. At shutdown the node waits for it to reach 0 before stopping
+// the indexer, so what was queued is indexed now rather than at the next start.
+func (s *Service) Pending() int {
+	n := int(s.pending.Load())
+	if s.behind.Load() {
+		n++
+	}
+	return n
 }
 
 // step indexes the posts of one gathered batch, then catches up from the database

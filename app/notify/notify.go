@@ -108,6 +108,7 @@ type Service struct {
 	// ids, or an error).
 	approvedMu sync.Mutex
 	approved   []int64
+	releasing  int // approvals taken from approved and being released
 	heldDue    atomic.Bool
 	// checkpoint is the last checkpoint the worker read or wrote; passed, the newest
 	// held post it has remembered, which may be past it.

@@ -157,7 +157,13 @@ func (s *Service) releaseApproved(ctx context.Context) error {
 	s.approvedMu.Lock()
 	ids := s.approved
 	s.approved = nil
+	s.releasing = len(ids)
 	s.approvedMu.Unlock()
+	defer func() {
+		s.approvedMu.Lock()
+		s.releasing = 0
+		s.approvedMu.Unlock()
+	}()
 	for _, id := range ids {
 		r, err := s.store.RecordByKey(ctx, kindHeld, heldKey(id))
 		switch {
@@ -219,4 +225,37 @@ func (s *Service) release(ctx context.Context, r *records.Record) error {
 		return err
 	}
 	return nil
+}
+
+// Drain waits until the worker has caught up with the newest post and released the
+// approvals it was told of, or ctx ends: at shutdown, the notifications of the last
+// requests are written before the worker stops.
+func (s *Service) Drain(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cp, err := s.store.NotifyCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		ps, err := s.store.PostsAfterID(ctx, cp, 1)
+		if err != nil {
+			return err
+		}
+		s.approvedMu.Lock()
+		approvals := len(s.approved) + s.releasing
+		s.approvedMu.Unlock()
+		if len(ps) == 0 && approvals == 0 {
+			return nil
+		}
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
