@@ -125,3 +125,34 @@ func TestUnopenableIndexIsKept(t *testing.T) {
 		t.Fatalf("root.bolt was touched: %v", err)
 	}
 }
+
+// TestIndexDirWithoutMetadata: an empty directory given for the index gets a new one;
+// a directory holding something else, and no index metadata, is not the index's to
+// delete.
+func TestIndexDirWithoutMetadata(t *testing.T) {
+	dir, st, fold := seededStore(t, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := search.NewService(empty, fold, st, log)
+	if err != nil {
+		t.Fatalf("an empty directory: %v", err)
+	}
+	s.Close()
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := search.NewService(other, fold, st, log); err == nil {
+		s.Close()
+		t.Fatal("a directory of other files was taken for the index")
+	}
+	if b, err := os.ReadFile(filepath.Join(other, "notes.txt")); err != nil || string(b) != "keep" {
+		t.Fatalf("the directory's file was deleted: %v", err)
+	}
+}

@@ -64,6 +64,13 @@ func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Servi
 	if errors.Is(err, ErrInUse) {
 		return nil, err // another process's index: never rebuilt from here
 	}
+	if errors.Is(err, bleve.ErrorIndexMetaMissing) && emptyDir(path) {
+		// A directory made for the index (a test's, an operator's): a new index.
+		s.rebuilding.Store(true)
+		if idx, err = newIn(path, fold); err != nil {
+			return nil, err
+		}
+	}
 	if err != nil && !corrupt(err) {
 		// Permissions, too many open files, a full disk: the index may be whole, and
 		// deleting it would turn a passing fault into a full rebuild.
@@ -94,6 +101,20 @@ func corrupt(err error) bool {
 		}
 	}
 	return false
+}
+
+// emptyDir reports whether path is a directory with nothing in it.
+func emptyDir(path string) bool {
+	es, err := os.ReadDir(path)
+	return err == nil && len(es) == 0
+}
+
+// newIn creates an index in an empty directory (which Open takes for a broken index).
+func newIn(path string, fold *Folder) (*Index, error) {
+	if err := os.Remove(path); err != nil {
+		return nil, err
+	}
+	return Open(path, fold)
 }
 
 // Close closes the index.
