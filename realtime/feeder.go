@@ -267,3 +267,7 @@ func (f *Feeder) fill(ctx context.Context, channel, slug string, threadID, last,
 	}
 	return true
 }
+
+// Pending is how many events are queued for the feeder: at shutdown the node waits
+// for it to reach 0 before stopping the feeder.
+func (f *Feeder) Pending() int { return len(f.queue) }

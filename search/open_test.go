@@ -77,3 +77,82 @@ func TestIndexInUseIsLeftAlone(t *testing.T) {
 		t.Fatalf("reopened index finds %d posts, want 30", n)
 	}
 }
+
+// TestUnopenableIndexIsKept: an index that fails to open for a reason of the system
+// (here root.bolt is a directory, as an open refused by permissions or limits would
+// be) is not deleted: NewService returns the error and the files stay as they were.
+func TestUnopenableIndexIsKept(t *testing.T) {
+	dir, st, fold := seededStore(t, 3)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	path := filepath.Join(dir, "index")
+	s, err := search.NewService(path, fold, st, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reindex(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	root := filepath.Join(path, "store", "root.bolt")
+	if err := os.Remove(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keep := filepath.Join(path, "index_meta.json")
+	before, err := os.Stat(keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = search.NewService(path, fold, st, log)
+	if err == nil {
+		s.Close()
+		t.Fatal("NewService opened an index whose root is a directory")
+	}
+	var pe *os.PathError
+	if !errors.As(err, &pe) {
+		t.Fatalf("NewService: %v, want the system's error", err)
+	}
+	after, err := os.Stat(keep)
+	if err != nil {
+		t.Fatalf("the index was deleted: %v", err)
+	}
+	if !os.SameFile(before, after) {
+		t.Fatal("the index was replaced")
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		t.Fatalf("root.bolt was touched: %v", err)
+	}
+}
+
+// TestIndexDirWithoutMetadata: an empty directory given for the index gets a new one;
+// a directory holding something else, and no index metadata, is not the index's to
+// delete.
+func TestIndexDirWithoutMetadata(t *testing.T) {
+	dir, st, fold := seededStore(t, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := search.NewService(empty, fold, st, log)
+	if err != nil {
+		t.Fatalf("an empty directory: %v", err)
+	}
+	s.Close()
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := search.NewService(other, fold, st, log); err == nil {
+		s.Close()
+		t.Fatal("a directory of other files was taken for the index")
+	}
+	if b, err := os.ReadFile(filepath.Join(other, "notes.txt")); err != nil || string(b) != "keep" {
+		t.Fatalf("the directory's file was deleted: %v", err)
+	}
+}

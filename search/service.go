@@ -12,6 +12,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
+	bolterrors "go.etcd.io/bbolt/errors"
+
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
@@ -46,12 +49,14 @@ type Service struct {
 	mu         sync.RWMutex
 	idx        *Index
 	rebuilding atomic.Bool
-	behind     atomic.Bool // events were dropped: catch up from the database
+	behind     atomic.Bool  // events were dropped: catch up from the database
+	pending    atomic.Int64 // posts queued and not yet indexed
 }
 
-// NewService opens (or creates) the index under path. A corrupt index is moved aside
-// and rebuilt from the database by Run; searches meanwhile get ErrRebuilding. An index
-// another process holds is ErrInUse, and left as it is.
+// NewService opens (or creates) the index under path. A corrupt index (one of a
+// recognised corruption or an older format) is deleted and rebuilt from the database
+// by Run; searches meanwhile get ErrRebuilding. An index another process holds is
+// ErrInUse, and any other failure to open is returned: both leave the index as it is.
 func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Service, error) {
 	s := &Service{path: path, fold: fold, src: src, log: log, queue: make(chan int64, 65536)}
 	_, statErr := os.Stat(path)
@@ -59,8 +64,20 @@ func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Servi
 	if errors.Is(err, ErrInUse) {
 		return nil, err // another process's index: never rebuilt from here
 	}
+	if errors.Is(err, bleve.ErrorIndexMetaMissing) && emptyDir(path) {
+		// A directory made for the index (a test's, an operator's): a new index.
+		s.rebuilding.Store(true)
+		if idx, err = newIn(path, fold); err != nil {
+			return nil, err
+		}
+	}
+	if err != nil && !corrupt(err) {
+		// Permissions, too many open files, a full disk: the index may be whole, and
+		// deleting it would turn a passing fault into a full rebuild.
+		return nil, err
+	}
 	if err != nil {
-		log.Error("search index unreadable; rebuilding it from the database", "path", path, "err", err)
+		log.Error("search index corrupt; rebuilding it from the database", "path", path, "err", err)
 		if err := os.RemoveAll(path); err != nil {
 			return nil, err
 		}
@@ -73,6 +90,31 @@ func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Servi
 	}
 	s.idx = idx
 	return s, nil
+}
+
+// corrupt reports whether Open failed on the index's contents, which a rebuild
+// repairs, rather than on the system (a *fs.PathError: access, limits, space).
+func corrupt(err error) bool {
+	for _, c := range []error{ErrFormat, bleve.ErrorIndexMetaCorrupt, bolterrors.ErrInvalid, bolterrors.ErrVersionMismatch, bolterrors.ErrChecksum} {
+		if errors.Is(err, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// emptyDir reports whether path is a directory with nothing in it.
+func emptyDir(path string) bool {
+	es, err := os.ReadDir(path)
+	return err == nil && len(es) == 0
+}
+
+// newIn creates an index in an empty directory (which Open takes for a broken index).
+func newIn(path string, fold *Folder) (*Index, error) {
+	if err := os.Remove(path); err != nil {
+		return nil, err
+	}
+	return Open(path, fold)
 }
 
 // Close closes the index.
@@ -90,9 +132,11 @@ func (s *Service) Handle(e events.Event) {
 	default:
 		return
 	}
+	s.pending.Add(1) // before the send, so the indexer never takes it uncounted
 	select {
 	case s.queue <- id:
 	default:
+		s.pending.Add(-1)
 		// Full: the indexer catches up from the database once it has drained the
 		// queue, so nothing dropped here stays out of the index.
 		if !s.behind.Swap(true) {
@@ -128,7 +172,19 @@ func (s *Service) Run(ctx context.Context) {
 			}
 		}
 		s.step(ctx, ids)
+		s.pending.Add(-int64(len(ids)))
 	}
+}
+
+// Pending is how much the indexer has still to do: queued posts, the batch in hand,
+// and a catch-up owed. At shutdown the node waits for it to reach 0 before stopping
+// the indexer, so what was queued is indexed now rather than at the next start.
+func (s *Service) Pending() int {
+	n := int(s.pending.Load())
+	if s.behind.Load() {
+		n++
+	}
+	return n
 }
 
 // step indexes the posts of one gathered batch, then catches up from the database

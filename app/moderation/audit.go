@@ -50,7 +50,7 @@ func (s *Service) AuditLog(ctx context.Context, userID int64, action string, bef
 	}
 	rs, err := s.store.ListRecords(ctx, kindAudit, records.Filter{K2: action}, before, limit)
 	if err != nil {
-		return nil, err
+		return nil, wrap(err, "list audit records")
 	}
 	out := make([]*Entry, 0, len(rs))
 	for _, r := range rs {

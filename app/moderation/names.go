@@ -25,8 +25,9 @@ var reservedKeys = func() map[string]bool {
 	return m
 }()
 
-// staffRoles are the roles whose holders' names are reserved too.
-var staffRoles = map[string]bool{"admin": true, "moderator": true}
+// staffRoles are the roles whose holders' names are reserved too, in any domain: a
+// branch's secretary speaks for the branch.
+var staffRoles = map[string]bool{"admin": true, "moderator": true, "secretary": true}
 
 func errReserved(field string) *fault.Error {
 	return &fault.Error{Kind: fault.KindInvalid, Code: "reserved_name", Field: field,
@@ -34,7 +35,7 @@ func errReserved(field string) *fault.Error {
 }
 
 // checkReserved refuses a name that reads as a role name or as the display name or
-// username of an admin or moderator, compared by accounts.NameKey (width, case,
+// username of an admin, moderator or secretary, compared by accounts.NameKey (width, case,
 // spacing and look-alike letters ignored).
 func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	key := accounts.NameKey(name)
@@ -46,7 +47,7 @@ func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	}
 	roles, err := s.store.ListRoles(ctx)
 	if err != nil {
-		return err
+		return wrap(err, "list roles")
 	}
 	var ids []int64
 	for _, a := range roles {
@@ -56,7 +57,7 @@ func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	}
 	staff, err := s.store.UsersByIDs(ctx, ids)
 	if err != nil {
-		return err
+		return wrap(err, "read users")
 	}
 	for _, u := range staff {
 		if accounts.NameKey(u.DisplayName) == key || accounts.NameKey(u.Username) == key {

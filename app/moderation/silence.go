@@ -93,31 +93,41 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 		return nil, err
 	}
 	if err := s.store.InsertRecord(ctx, r); err != nil {
-		return nil, err
+		return nil, wrap(err, "silence user %v in %s", u.ID, domain)
 	}
 	s.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
 	return si, nil
 }
 
 // authorityRoles are the roles that give power over other people or their posts. A
-// silence is refused when its target holds one of them, site-wide or in the silence's
-// scope, that the actor does not: a board's moderator may silence a fellow moderator of
-// that board, but not an admin (or the committee could be gagged by those it
-// appointed), nor a mentor. The standings activist and member are no authority.
-var authorityRoles = []string{"admin", "moderator", "secretary", "mentor"}
+// silence is refused when its target holds one of them that the actor does not: a
+// board's moderator may silence a fellow moderator of that board, but not an admin (or
+// the committee could be gagged by those it appointed), nor a mentor or a branch's
+// secretary. The standings activist and member are no authority.
+var authorityRoles = map[string]bool{"admin": true, "moderator": true, "secretary": true, "mentor": true}
 
-// checkOutranked refuses a silence of someone holding an authority role, site-wide or
-// in domain, that the actor lacks there. Admins hold every power and pass.
+// checkOutranked refuses a silence of someone holding an authority role that the actor
+// lacks, in that role's domain or site-wide. The target's roles count site-wide, in the
+// silence's scope and in every domain that is not a board (a branch's secretary or
+// mentor speaks for the branch wherever they post); a role in another board is no
+// authority in this one. Admins hold every power and pass.
 func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain string) error {
 	if s.policy.Holds(actorID, "admin", "*") {
 		return nil
 	}
-	for _, role := range authorityRoles {
-		held := s.policy.Holds(target.ID, role, "*") || domain != "*" && s.policy.Holds(target.ID, role, domain)
-		if held && !s.policy.Holds(actorID, role, "*") && !(domain != "*" && s.policy.Holds(actorID, role, domain)) {
-			return &fault.Error{Kind: fault.KindForbidden, Code: "silence_outranked", Field: "username",
-				Message: fmt.Sprintf("%s 持有你没有的角色 %s，你不能禁言此人 (%s holds the role %s, which you do not: you cannot silence them)", target.Username, role, target.Username, role)}
+	for _, held := range s.policy.RolesOf(target.ID) {
+		role, d, ok := strings.Cut(held, "@")
+		if !ok {
+			d = "*"
 		}
+		if !authorityRoles[role] || d != "*" && d != domain && strings.HasPrefix(d, "board:") {
+			continue
+		}
+		if s.policy.Holds(actorID, role, "*") || d != "*" && s.policy.Holds(actorID, role, d) {
+			continue
+		}
+		return &fault.Error{Kind: fault.KindForbidden, Code: "silence_outranked", Field: "username",
+			Message: fmt.Sprintf("%s 持有你没有的角色 %s，你不能禁言此人 (%s holds the role %s, which you do not: you cannot silence them)", target.Username, role, target.Username, role)}
 	}
 	return nil
 }
@@ -126,7 +136,7 @@ func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain st
 func (s *Service) CheckSilence(ctx context.Context, userID int64, board string) error {
 	rs, err := s.store.ListRecords(ctx, kindSilence, records.Filter{K1s: []string{itoa(userID)}}, 0, 100)
 	if err != nil {
-		return err
+		return wrap(err, "list silence records")
 	}
 	now, seen := s.now(), map[string]bool{}
 	for _, r := range rs {

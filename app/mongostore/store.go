@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -77,6 +78,11 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	if err := s.fillSkeletons(ctx); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
+	// Before the unique index on them: a database from before it may hold a
+	// notification twice (a replay after a crash), and the index would not build.
+	if err := s.dedupeNotifications(ctx); err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
 	type k = bson.E
 	unique := options.Index().SetUnique(true)
 	idx := []struct {
@@ -128,6 +134,70 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 				return fmt.Errorf("%s: %w", i.c.Name(), err)
 			}
 		}
+	}
+	return nil
+}
+
+// dedupeNotifications keeps the first (lowest id) of the notifications sharing a user,
+// post and kind and deletes the others, unless the unique index already rules them
+// out. It reads the keys in order rather than grouping on the server: FerretDB's
+// aggregation lacks most accumulators.
+func (s *Store) dedupeNotifications(ctx context.Context) error {
+	specs, err := s.notifications.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	// By its keys, not its name: the shared options above once named it after the
+	// users' index.
+	for _, sp := range specs {
+		if sp.Unique == nil || !*sp.Unique {
+			continue
+		}
+		var names []string
+		if els, err := sp.KeysDocument.Elements(); err == nil {
+			for _, e := range els {
+				names = append(names, e.Key())
+			}
+		}
+		if strings.Join(names, ",") == "user_id,post_id,kind" {
+			return nil
+		}
+	}
+	type key struct {
+		ID     int64  `bson:"_id"`
+		UserID int64  `bson:"user_id"`
+		PostID int64  `bson:"post_id"`
+		Kind   string `bson:"kind"`
+	}
+	cur, err := s.notifications.Find(ctx, bson.M{}, options.Find().
+		SetSort(bson.D{{Key: "user_id", Value: 1}, {Key: "post_id", Value: 1}, {Key: "kind", Value: 1}, {Key: "_id", Value: 1}}).
+		SetProjection(bson.M{"user_id": 1, "post_id": 1, "kind": 1}))
+	if err != nil {
+		return err
+	}
+	defer cur.Close(ctx)
+	var prev key
+	var dups []int64
+	for first := true; cur.Next(ctx); first = false {
+		var d key
+		if err := cur.Decode(&d); err != nil {
+			return err
+		}
+		if !first && d.UserID == prev.UserID && d.PostID == prev.PostID && d.Kind == prev.Kind {
+			dups = append(dups, d.ID)
+			continue
+		}
+		prev = d
+	}
+	if err := cur.Err(); err != nil {
+		return err
+	}
+	for len(dups) > 0 {
+		n := min(len(dups), 1000)
+		if _, err := s.notifications.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": dups[:n]}}); err != nil {
+			return err
+		}
+		dups = dups[n:]
 	}
 	return nil
 }

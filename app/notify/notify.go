@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,7 @@ type Store interface {
 	InsertRecord(ctx context.Context, r *records.Record) error
 	UpdateRecord(ctx context.Context, r *records.Record, ifK2 string) error
 	ListRecords(ctx context.Context, kind string, f records.Filter, before int64, limit int) ([]*records.Record, error)
+	RecordByKey(ctx context.Context, kind, key string) (*records.Record, error)
 }
 
 // Reader is what the notifier reads of the forum.
@@ -101,12 +103,20 @@ type Service struct {
 	// wake is a doorbell, not a queue: one ring pending is enough, since the worker
 	// reads what to do from the posts table.
 	wake chan struct{}
-	// heldDue says an approval may have released a post the worker has passed.
-	heldDue atomic.Bool
-	// checkpoint is the last checkpoint the worker read or wrote.
+	// approved are the ids of posts approved after the worker passed them held, for it
+	// to release next; heldDue asks for a sweep of every held post instead (too many
+	// ids, or an error).
+	approvedMu sync.Mutex
+	approved   []int64
+	releasing  int // approvals taken from approved and being released
+	heldDue    atomic.Bool
+	// checkpoint is the last checkpoint the worker read or wrote; passed, the newest
+	// held post it has remembered, which may be past it.
 	checkpoint atomic.Int64
+	passed     atomic.Int64
 
 	poll    time.Duration // how often to look for other nodes' posts, and retry after an error
+	sweep   time.Duration // how often to look through every held post for approvals
 	gapWait time.Duration // how long a missing post id may hold the checkpoint back
 	batch   int
 }
@@ -114,18 +124,32 @@ type Service struct {
 // NewService returns a notifier; subscribe Handle to the bus and start Run.
 func NewService(store Store, posts Reader, users Users, bus Publisher, log *slog.Logger) *Service {
 	return &Service{store: store, posts: posts, users: users, bus: bus, log: log, wake: make(chan struct{}, 1),
-		poll: time.Second, gapWait: 10 * time.Second, batch: 200}
+		poll: time.Second, sweep: 30 * time.Second, gapWait: 10 * time.Second, batch: 200}
 }
+
+// maxApproved bounds the approvals waiting for the worker; past it, a sweep of every
+// held post stands in for them.
+const maxApproved = 10000
 
 // Handle rings the worker on this node's new posts without blocking the publisher.
 // Other nodes' posts need no ring: their own worker takes them, and this one finds
 // them at its next poll if that node went away first.
 func (s *Service) Handle(e events.Event) {
-	if e.Type != events.PostCreated || e.Origin != "" {
+	if e.Type != events.PostCreated {
 		return
 	}
-	if e.PostID <= s.checkpoint.Load() {
-		s.heldDue.Store(true) // an approved post, held when the worker passed it
+	// An approved post, held when the worker passed it: another node's approval too,
+	// in case that node's worker is gone.
+	if e.PostID <= max(s.checkpoint.Load(), s.passed.Load()) {
+		s.approvedMu.Lock()
+		if len(s.approved) < maxApproved {
+			s.approved = append(s.approved, e.PostID)
+		} else {
+			s.heldDue.Store(true)
+		}
+		s.approvedMu.Unlock()
+	} else if e.Origin != "" {
+		return
 	}
 	select {
 	case s.wake <- struct{}{}:

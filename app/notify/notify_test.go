@@ -26,6 +26,7 @@ type world struct {
 	forum      *forum.Service
 	bus        *events.Bus
 	log        *slog.Logger
+	policy     *policy.Enforcer
 	alice, bob *accounts.User
 }
 
@@ -41,7 +42,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, st: st, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	w := &world{t: t, st: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)), policy: en}
 	w.bus = events.NewBus(w.log)
 	w.forum = forum.NewService(st, en, markup.New(), w.bus)
 	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
@@ -256,4 +257,42 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 10 s")
 		}
 	}
+}
+
+// TestApprovalBehindManyHeldPosts: with 150 posts held, approving the oldest notifies
+// for it at once (the approval names the post), and one approved on a node whose event
+// never came is found by the sweep, which looks through every held post, not only the
+// newest.
+func TestApprovalBehindManyHeldPosts(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	tid, op := w.thread()
+	held := w.replies(tid, op, 150)
+	for _, id := range held {
+		if err := w.st.SetPostHeld(ctx, id, true, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := run(t, w.service())
+	waitFor(t, func() bool {
+		cp, err := w.st.NotifyCheckpoint(ctx)
+		return err == nil && cp >= held[len(held)-1]
+	})
+	w.waitOwed(nil)
+	if err := w.policy.Grant(ctx, w.bob.ID, "admin", "*"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.forum.Review(ctx, w.bob.ID, held[0], true); err != nil {
+		t.Fatal(err)
+	}
+	w.waitOwed(held[:1])
+
+	// As an approval made while no worker ran, its event lost: the next worker's
+	// sweep finds it behind the 148 still held.
+	stop()
+	if err := w.st.SetPostHeld(ctx, held[1], false, time.Now().UTC()); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w.service())
+	w.waitOwed(held[:2])
 }

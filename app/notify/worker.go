@@ -31,7 +31,7 @@ const (
 func (s *Service) Run(ctx context.Context) {
 	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
-	var lastHeld time.Time
+	var lastSweep time.Time
 	var gap gapWatch
 	for ctx.Err() == nil {
 		more, stalled, err := s.pass(ctx, &gap)
@@ -39,11 +39,17 @@ func (s *Service) Run(ctx context.Context) {
 			s.log.Error("notify", "err", err)
 			more = false
 		}
-		if s.heldDue.Swap(false) || time.Since(lastHeld) >= s.poll {
+		if err := s.releaseApproved(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("notify: approved posts", "err", err)
+			s.heldDue.Store(true)
+		}
+		// The sweep is the backstop of the approvals rung above: those of a node that
+		// went away, and those made while this worker was passing the post.
+		if s.heldDue.Swap(false) || time.Since(lastSweep) >= s.sweep {
 			if err := s.releaseHeld(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("notify: held posts", "err", err)
 			}
-			lastHeld = time.Now()
+			lastSweep = time.Now()
 		}
 		if more {
 			continue
@@ -118,10 +124,24 @@ func (s *Service) process(ctx context.Context, p *forum.Post) error {
 		if err != nil {
 			return err
 		}
-		if err := s.store.InsertRecord(ctx, r); err != nil && !errors.Is(err, fault.ErrConflict) {
+		if err := s.store.InsertRecord(ctx, r); errors.Is(err, fault.ErrConflict) {
+			if r, err = s.store.RecordByKey(ctx, kindHeld, heldKey(p.ID)); err != nil {
+				return err
+			}
+		} else if err != nil {
 			return err
 		}
-		return nil
+		if r.K2 != heldWaiting {
+			return nil
+		}
+		// An approval from now on finds the post passed and is queued by Handle; one
+		// made since the post was read is seen by reading it again.
+		s.passed.Store(max(s.passed.Load(), p.ID))
+		q, err := s.posts.PostByID(ctx, p.ID)
+		if err != nil || q.Held {
+			return nil // a failed read leaves it to the sweep
+		}
+		return s.release(ctx, r)
 	}
 	if p.Deleted {
 		return nil
@@ -131,34 +151,111 @@ func (s *Service) process(ctx context.Context, p *forum.Post) error {
 
 func heldKey(postID int64) string { return "post:" + strconv.FormatInt(postID, 10) }
 
-// releaseHeld notifies for the remembered held posts a moderator has approved since,
-// and forgets those rejected or gone.
-func (s *Service) releaseHeld(ctx context.Context) error {
-	rs, err := s.store.ListRecords(ctx, kindHeld, records.Filter{K2: heldWaiting}, 0, 100)
-	if err != nil {
-		return err
-	}
-	for _, r := range rs {
-		id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
-		if err != nil {
-			continue
-		}
-		p, err := s.posts.PostByID(ctx, id)
+// releaseApproved notifies for the held posts approved since the last call, by their
+// ids (Handle collects them): one record read each, whatever else is waiting.
+func (s *Service) releaseApproved(ctx context.Context) error {
+	s.approvedMu.Lock()
+	ids := s.approved
+	s.approved = nil
+	s.releasing = len(ids)
+	s.approvedMu.Unlock()
+	defer func() {
+		s.approvedMu.Lock()
+		s.releasing = 0
+		s.approvedMu.Unlock()
+	}()
+	for _, id := range ids {
+		r, err := s.store.RecordByKey(ctx, kindHeld, heldKey(id))
 		switch {
 		case errors.Is(err, fault.ErrNotFound):
+			// Not held when the worker passed it: notified then.
 		case err != nil:
 			return err
-		case p.Held:
-			continue
-		default:
-			if err := s.process(ctx, p); err != nil {
+		case r.K2 == heldWaiting:
+			if err := s.release(ctx, r); err != nil {
 				return err
 			}
 		}
-		r.K2 = heldDone
-		if err := s.store.UpdateRecord(ctx, r, heldWaiting); err != nil && !errors.Is(err, fault.ErrConflict) {
+	}
+	return nil
+}
+
+// releaseHeld pages through every remembered held post, oldest last, notifying for
+// those a moderator has approved and forgetting those rejected or gone.
+func (s *Service) releaseHeld(ctx context.Context) error {
+	const page = 100
+	for before := int64(0); ; {
+		rs, err := s.store.ListRecords(ctx, kindHeld, records.Filter{K2: heldWaiting}, before, page)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if err := s.release(ctx, r); err != nil {
+				return err
+			}
+			before = r.ID
+		}
+		if len(rs) < page {
+			return nil
+		}
+	}
+}
+
+// release notifies for one remembered held post if it has been approved, and marks
+// the record done once it is approved, rejected or gone.
+func (s *Service) release(ctx context.Context, r *records.Record) error {
+	id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
+	if err != nil {
+		return nil
+	}
+	p, err := s.posts.PostByID(ctx, id)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+	case err != nil:
+		return err
+	case p.Held:
+		return nil
+	default:
+		if err := s.process(ctx, p); err != nil {
 			return err
 		}
 	}
+	r.K2 = heldDone
+	if err := s.store.UpdateRecord(ctx, r, heldWaiting); err != nil && !errors.Is(err, fault.ErrConflict) {
+		return err
+	}
 	return nil
+}
+
+// Drain waits until the worker has caught up with the newest post and released the
+// approvals it was told of, or ctx ends: at shutdown, the notifications of the last
+// requests are written before the worker stops.
+func (s *Service) Drain(ctx context.Context) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		cp, err := s.store.NotifyCheckpoint(ctx)
+		if err != nil {
+			return err
+		}
+		ps, err := s.store.PostsAfterID(ctx, cp, 1)
+		if err != nil {
+			return err
+		}
+		s.approvedMu.Lock()
+		approvals := len(s.approved) + s.releasing
+		s.approvedMu.Unlock()
+		if len(ps) == 0 && approvals == 0 {
+			return nil
+		}
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }

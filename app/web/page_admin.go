@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -31,7 +32,7 @@ func (s *Server) adminRender(c *fiber.Ctx, status int, section string, data any,
 
 // adminDone sends the browser back to a section, or shows the error on it.
 func (s *Server) adminDone(c *fiber.Ctx, section string, err error) error {
-	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
 		return s.showAdmin(c, section, statusFor(err), "", fe.Message)
 	} else if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -38,7 +39,7 @@ func (s *Server) formLogin(c *fiber.Ctx) error {
 	if err == nil {
 		_, sess, raw, err = s.Accounts.Login(c.UserContext(), username, c.FormValue("password"))
 	}
-	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
 		return s.render(c, statusOf[fe.Kind], "login", s.pages.catalogs[lang(c)]["login"], authForm{Username: username, Next: next, Error: fe.Message, Token: s.formToken(c)})
 	} else if err != nil {
 		return err
@@ -67,7 +68,7 @@ func (s *Server) formRegister(c *fiber.Ctx) error {
 			return c.Redirect(form.Next, fiber.StatusSeeOther)
 		}
 	}
-	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
 		form.Error, form.Token = fe.Message, s.formToken(c)
 		return s.render(c, statusOf[fe.Kind], "register", s.pages.catalogs[lang(c)]["register"], form)
 	}

@@ -209,8 +209,8 @@ func (s *Server) formDeletePost(c *fiber.Ctx) error {
 
 // asFormError picks out the errors a form shows next to its fields instead of an error page.
 func asFormError(err error) (*fault.Error, bool) {
-	fe, ok := err.(*fault.Error)
-	if !ok || (fe.Kind != fault.KindInvalid && fe.Kind != fault.KindLocked && fe.Kind != fault.KindTooMany) {
+	var fe *fault.Error
+	if !errors.As(err, &fe) || (fe.Kind != fault.KindInvalid && fe.Kind != fault.KindLocked && fe.Kind != fault.KindTooMany) {
 		return nil, false
 	}
 	return fe, true

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -47,7 +48,7 @@ func (s *Server) renderTokens(c *fiber.Ctx, status int, p tokensPage) error {
 
 // formFailed renders a domain refusal on the page; anything else is the error page's.
 func (s *Server) formFailed(c *fiber.Ctx, err error) error {
-	if fe, ok := err.(*fault.Error); ok && fe.Kind != fault.KindInternal {
+	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
 		return s.renderTokens(c, statusOf[fe.Kind], tokensPage{Error: fe.Message})
 	}
 	return err

@@ -47,3 +47,27 @@ func TestModeratorCannotSilenceHigherRoles(t *testing.T) {
 		t.Fatalf("admin silences a moderator: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestModeratorCannotSilenceBranchRoles: a secretary or mentor whose role is in a party
+// branch holds it wherever they post: a board's moderator cannot silence them, and the
+// secretary's names are reserved like staff's.
+func TestModeratorCannotSilenceBranchRoles(t *testing.T) {
+	e := newEnv(t)
+	mod := e.direct("banzhu")
+	e.grant("banzhu", "moderator", "xinyu", "")
+	e.branch("二支部")
+	e.direct("shuji")
+	e.grant("shuji", "secretary", "", "二支部")
+	e.direct("daoshi")
+	e.grant("daoshi", "mentor", "", "二支部")
+	for _, who := range []string{"shuji", "daoshi"} {
+		r := mod.do("POST", "/api/v1/boards/xinyu/silences", map[string]any{"username": who, "hours": 2, "reason": "测试"})
+		if r.Status != 403 || r.errCode(t) != "silence_outranked" {
+			t.Fatalf("moderator silences the branch's %s: %d %s", who, r.Status, r.Body)
+		}
+	}
+	r := e.guest().do("POST", "/api/v1/auth/register", map[string]string{"username": "imposter", "password": "correct horse", "display_name": "shuji"})
+	if r.Status != 422 || r.errCode(t) != "reserved_name" {
+		t.Fatalf("the secretary's username as a display name: %d %s", r.Status, r.Body)
+	}
+}

@@ -71,6 +71,7 @@ type node struct {
 
 	workers     errgroup.Group
 	stopWorkers context.CancelFunc // nil until start
+	drainFor    time.Duration      // how long close waits for the workers to drain
 	closeOnce   sync.Once
 }
 
@@ -145,7 +146,7 @@ func newNodeOn(ctx context.Context, cfg *config.Config, log *slog.Logger, st sto
 		st.Close()
 		return nil, err
 	}
-	n := &node{console: c}
+	n := &node{console: c, drainFor: cfg.ShutdownGrace}
 	n.bus.Subscribe(n.notify.Handle)
 	n.bus.Subscribe(n.mod.Handle)
 	if n.search, err = search.NewService(cfg.SearchDir, n.fold, st, log); err != nil {
@@ -190,11 +191,12 @@ func (n *node) start(ctx context.Context) {
 	}
 }
 
-// close stops the node behind a stopped web server: the bridge (no more events from
-// other nodes), then the workers, waiting until each has finished the item it is on
-// (what is still queued is derived and resumes from the database at the next start:
-// the index from its checkpoint), then the search index and the store, which no
-// goroutine is inside any more.
+// close stops the node behind a stopped web server: the sockets and the bridge (no
+// more events from other nodes), then the workers, once they have drained: the
+// notifier caught up with the newest post, the indexer's and the feeder's queues empty
+// (for at most drainFor; what is left then is derived and resumes from the database at
+// the next start: the index from its checkpoint), then the search index and the
+// store, which no goroutine is inside any more.
 func (n *node) close() {
 	n.closeOnce.Do(func() {
 		// Sockets outlive the web server's shutdown: close them first, so no catch-up
@@ -206,12 +208,46 @@ func (n *node) close() {
 			_ = n.bridge.Close()
 		}
 		if n.stopWorkers != nil {
+			n.drain()
 			n.stopWorkers()
 			_ = n.workers.Wait()
 		}
 		_ = n.search.Close()
 		_ = n.store.Close()
 	})
+}
+
+// drain waits, for at most drainFor, until the workers have done what the last
+// requests asked of them. The notifier goes first: the notifications it writes are
+// events for the feeder.
+func (n *node) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), n.drainFor)
+	defer cancel()
+	if err := n.notify.Drain(ctx); err != nil {
+		n.log.Warn("shutdown: notifications not drained", "err", err)
+	}
+	for _, q := range []struct {
+		name    string
+		pending func() int
+	}{{"search", n.search.Pending}, {"realtime", n.feeder.Pending}} {
+		if err := waitDrained(ctx, q.pending); err != nil {
+			n.log.Warn("shutdown: queue not drained", "queue", q.name, "pending", q.pending(), "err", err)
+		}
+	}
+}
+
+// waitDrained polls pending until it is 0 or ctx ends.
+func waitDrained(ctx context.Context, pending func() int) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for pending() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 func newLogger(level string) *slog.Logger {
