@@ -25,6 +25,12 @@ const boardsScope = "boards"
 
 // invalidate follows the event bus: whatever a write touched is rebuilt on next read.
 func (s *Server) invalidate(e events.Event) {
+	switch e.Type {
+	case events.Notification, events.AccessChanged, events.PolicyChanged, events.WordsChanged:
+		// Nothing a cached page holds: it is the same for every reader, and who may read
+		// it is decided on every request.
+		return
+	}
 	scopes := []string{boardsScope}
 	if e.ThreadID != 0 {
 		scopes = append(scopes, threadScope(e.ThreadID))

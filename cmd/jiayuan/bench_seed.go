@@ -146,6 +146,20 @@ func seedCommunity(ctx context.Context, path string, plan seedPlan) (*seedResult
 		res.Threads++
 		res.Posts += plan.BigThread
 	}
+	// The seeded posts are history, not news: move the notifier's checkpoint past them,
+	// as it stands past the posts that were there when the store was first opened, so
+	// the server does not spend the run notifying for months-old replies.
+	last, err := st.LastPostID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := st.NotifyCheckpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.AdvanceNotifyCheckpoint(ctx, cp, last); err != nil {
+		return nil, err
+	}
 	res.Took = time.Since(start)
 	return res, nil
 }
