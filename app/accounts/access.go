@@ -33,7 +33,7 @@ func (s *Session) ID() string {
 func (s *Service) Sessions(ctx context.Context, userID int64) ([]*Session, error) {
 	all, err := s.store.ListSessions(ctx, userID)
 	if err != nil {
-		return nil, wrap(err, "list sessions of user %v", userID)
+		return nil, fault.Wrap(err, "list sessions of user %v", userID)
 	}
 	now := s.now()
 	live := all[:0]
@@ -50,12 +50,12 @@ func (s *Service) Sessions(ctx context.Context, userID int64) ([]*Session, error
 func (s *Service) EndSession(ctx context.Context, userID int64, id string) error {
 	all, err := s.store.ListSessions(ctx, userID)
 	if err != nil {
-		return wrap(err, "list sessions of user %v", userID)
+		return fault.Wrap(err, "list sessions of user %v", userID)
 	}
 	for _, sess := range all {
 		if id != "" && sess.ID() == id {
 			if err := s.store.DeleteSession(ctx, sess.TokenHash); err != nil {
-				return wrap(err, "delete session")
+				return fault.Wrap(err, "delete session")
 			}
 			s.accessChanged(userID)
 			return nil
@@ -72,7 +72,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]*Token, error) {
 // RevokeToken deletes one of the person's own tokens; another person's is not found.
 func (s *Service) RevokeToken(ctx context.Context, userID, id int64) error {
 	if err := s.store.DeleteToken(ctx, userID, id); err != nil {
-		return wrap(err, "delete token %v of user %v", id, userID)
+		return fault.Wrap(err, "delete token %v of user %v", id, userID)
 	}
 	s.accessChanged(userID)
 	return nil

@@ -164,7 +164,7 @@ func (s *Service) Login(ctx context.Context, username, password string) (*User, 
 	now := s.now()
 	sess := &Session{TokenHash: HashToken(raw), UserID: u.ID, CSRFToken: randomToken(), CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
-		return nil, nil, "", wrap(err, "create session")
+		return nil, nil, "", fault.Wrap(err, "create session")
 	}
 	return u, sess, raw, nil
 }
@@ -178,7 +178,7 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 		return err
 	}
 	if err := s.store.DeleteSession(ctx, sess.TokenHash); err != nil {
-		return wrap(err, "delete session")
+		return fault.Wrap(err, "delete session")
 	}
 	s.accessChanged(sess.UserID)
 	return nil
@@ -188,7 +188,7 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Session, error) {
 	sess, err := s.store.SessionByHash(ctx, HashToken(raw))
 	if err != nil {
-		return nil, nil, wrap(err, "read session")
+		return nil, nil, fault.Wrap(err, "read session")
 	}
 	if !s.now().Before(sess.ExpiresAt) {
 		_ = s.store.DeleteSession(ctx, sess.TokenHash)
@@ -196,7 +196,7 @@ func (s *Service) SessionUser(ctx context.Context, raw string) (*User, *Session,
 	}
 	u, err := s.store.UserByID(ctx, sess.UserID)
 	if err != nil {
-		return nil, nil, wrap(err, "read user %v", sess.UserID)
+		return nil, nil, fault.Wrap(err, "read user %v", sess.UserID)
 	}
 	if u.Banned {
 		return nil, nil, fault.ErrNotFound
@@ -217,7 +217,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (s
 	// the cap bounds what a person piles up, it is not a security boundary.
 	have, err := s.store.ListTokens(ctx, userID)
 	if err != nil {
-		return "", nil, wrap(err, "list tokens of user %v", userID)
+		return "", nil, fault.Wrap(err, "list tokens of user %v", userID)
 	}
 	if len(have) >= MaxTokens {
 		return "", nil, errTooManyTokens
@@ -225,7 +225,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (s
 	raw := "jy_" + randomToken()
 	t := &Token{UserID: userID, Name: name, TokenHash: HashToken(raw), CreatedAt: s.now()}
 	if err := s.store.CreateToken(ctx, t); err != nil {
-		return "", nil, wrap(err, "create token")
+		return "", nil, fault.Wrap(err, "create token")
 	}
 	return raw, t, nil
 }
@@ -234,11 +234,11 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name string) (s
 func (s *Service) TokenUser(ctx context.Context, raw string) (*User, error) {
 	t, err := s.store.TokenByHash(ctx, HashToken(raw))
 	if err != nil {
-		return nil, wrap(err, "read token")
+		return nil, fault.Wrap(err, "read token")
 	}
 	u, err := s.store.UserByID(ctx, t.UserID)
 	if err != nil {
-		return nil, wrap(err, "read user %v", t.UserID)
+		return nil, fault.Wrap(err, "read user %v", t.UserID)
 	}
 	if u.Banned {
 		return nil, errBanned

@@ -107,7 +107,7 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 	}
 	all, err := s.store.ListBoards(ctx)
 	if err != nil {
-		return nil, wrap(err, "list boards")
+		return nil, fault.Wrap(err, "list boards")
 	}
 	b := &Board{Slug: in.Slug, Position: len(all) + 1, CreatedAt: s.now()}
 	if err := in.apply(b); err != nil {
@@ -143,7 +143,7 @@ func (s *Service) UpdateBoard(ctx context.Context, userID int64, slug string, in
 		return nil, err
 	}
 	if err := s.store.UpdateBoard(ctx, &b); err != nil {
-		return nil, wrap(err, "update board")
+		return nil, fault.Wrap(err, "update board")
 	}
 	s.ForgetBoards()
 	s.record(ctx, userID, "board.update", &b, "board:"+b.Slug, old, &b)
@@ -173,7 +173,7 @@ func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) 
 		gen := s.boardGen.Load()
 		all, err := s.store.ListBoards(ctx)
 		if err != nil {
-			return nil, wrap(err, "list boards")
+			return nil, fault.Wrap(err, "list boards")
 		}
 		set = &boardSet{gen: gen, bySlug: make(map[string]*Board, len(all))}
 		for _, b := range all {

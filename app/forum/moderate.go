@@ -129,7 +129,7 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 	patch.At = s.now()
 	nt, err := s.store.UpdateThread(ctx, threadID, patch)
 	if err != nil {
-		return nil, wrap(err, "update thread %v", threadID)
+		return nil, fault.Wrap(err, "update thread %v", threadID)
 	}
 	s.record(ctx, userID, "thread.update", b, threadTarget(t.ID), threadState(t, b.Slug), threadState(nt, slugOr(to, b)))
 	s.bus.Publish(events.Event{Type: events.ThreadUpdated, BoardSlug: slugOr(to, b), ThreadID: t.ID, UserID: userID})
@@ -168,7 +168,7 @@ func (s *Service) RestorePost(ctx context.Context, userID, postID int64) (*Post,
 	}
 	at := s.now()
 	if err := s.store.SetPostDeleted(ctx, postID, false, at); err != nil {
-		return nil, wrap(err, "restore post %v", postID)
+		return nil, fault.Wrap(err, "restore post %v", postID)
 	}
 	p.Deleted, p.DeletedAt, p.ChangedAt = false, time.Time{}, at
 	s.record(ctx, userID, "post.restore", b, postTarget(p.ID), map[string]bool{"deleted": true}, map[string]bool{"deleted": false})
@@ -180,7 +180,7 @@ func (s *Service) RestorePost(ctx context.Context, userID, postID int64) (*Post,
 func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Post, map[int64]*Thread, map[int64]*Board, error) {
 	all, err := s.store.ListBoards(ctx)
 	if err != nil {
-		return nil, nil, nil, wrap(err, "list boards")
+		return nil, nil, nil, fault.Wrap(err, "list boards")
 	}
 	boards := map[int64]*Board{}
 	for _, b := range all {
@@ -193,7 +193,7 @@ func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Po
 	}
 	ps, err := s.store.HeldPosts(ctx, 500)
 	if err != nil {
-		return nil, nil, nil, wrap(err, "list held posts")
+		return nil, nil, nil, fault.Wrap(err, "list held posts")
 	}
 	threads := map[int64]*Thread{}
 	var out []*Post
@@ -228,11 +228,11 @@ func (s *Service) Review(ctx context.Context, userID, postID int64, approve bool
 	at := s.now()
 	if !approve {
 		if err := s.store.SetPostDeleted(ctx, postID, true, at); err != nil {
-			return nil, wrap(err, "hide post %v", postID)
+			return nil, fault.Wrap(err, "hide post %v", postID)
 		}
 	}
 	if err := s.store.SetPostHeld(ctx, postID, false, at); err != nil {
-		return nil, wrap(err, "release held post %v", postID)
+		return nil, fault.Wrap(err, "release held post %v", postID)
 	}
 	p.Held = false
 	action, typ := "post.approve", events.PostCreated
@@ -250,7 +250,7 @@ func (s *Service) allPosts(ctx context.Context, threadID int64) ([]*Post, error)
 	for after := int64(0); ; {
 		ps, err := s.store.ListPosts(ctx, threadID, after, 1000)
 		if err != nil {
-			return nil, wrap(err, "list posts of thread %v", threadID)
+			return nil, fault.Wrap(err, "list posts of thread %v", threadID)
 		}
 		out = append(out, ps...)
 		if len(ps) < 1000 {
@@ -260,7 +260,7 @@ func (s *Service) allPosts(ctx context.Context, threadID int64) ([]*Post, error)
 	}
 	held, err := s.store.HeldPosts(ctx, 10000)
 	if err != nil {
-		return nil, wrap(err, "list held posts")
+		return nil, fault.Wrap(err, "list held posts")
 	}
 	for _, p := range held {
 		if p.ThreadID == threadID {
@@ -308,7 +308,7 @@ func (s *Service) MergeThreads(ctx context.Context, userID, from, into int64) (*
 		moves[i] = m
 	}
 	if err := s.store.RelocatePosts(ctx, dst, from, moves, s.now()); err != nil {
-		return nil, wrap(err, "relocate posts")
+		return nil, fault.Wrap(err, "relocate posts")
 	}
 	if s.ledger != nil {
 		if err := s.ledger.SetMergedInto(ctx, from, into); err != nil {
@@ -360,7 +360,7 @@ func (s *Service) SplitThread(ctx context.Context, userID, threadID int64, postI
 	}
 	found, err := s.store.PostsByIDs(ctx, postIDs)
 	if err != nil {
-		return nil, wrap(err, "read posts")
+		return nil, fault.Wrap(err, "read posts")
 	}
 	var posts []*Post
 	for _, id := range postIDs {
@@ -400,7 +400,7 @@ func (s *Service) SplitThread(ctx context.Context, userID, threadID int64, postI
 		moved[p.ID] = m
 	}
 	if err := s.store.RelocatePosts(ctx, nt, threadID, moves, now); err != nil {
-		return nil, wrap(err, "relocate posts of thread %v", threadID)
+		return nil, fault.Wrap(err, "relocate posts of thread %v", threadID)
 	}
 	s.record(ctx, userID, "thread.split", b, threadTarget(t.ID), map[string]any{"posts": postIDs}, map[string]any{"thread": nt.ID, "board": to.Slug, "title": title})
 	s.bus.Publish(events.Event{Type: events.ThreadCreated, BoardSlug: to.Slug, ThreadID: nt.ID, PostID: moves[0].PostID, Seq: 1, UserID: userID})

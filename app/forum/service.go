@@ -217,7 +217,7 @@ func (s *Service) Readable(userID int64, all []*Board) []*Board {
 func (s *Service) Boards(ctx context.Context, userID int64) ([]*Board, error) {
 	all, err := s.store.ListBoards(ctx)
 	if err != nil {
-		return nil, wrap(err, "list boards")
+		return nil, fault.Wrap(err, "list boards")
 	}
 	return s.Readable(userID, all), nil
 }
@@ -248,7 +248,7 @@ func (s *Service) Threads(ctx context.Context, userID int64, slug string, after 
 	}
 	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)
 	if err != nil {
-		return nil, nil, nil, wrap(err, "list threads of board %v", b.ID)
+		return nil, nil, nil, fault.Wrap(err, "list threads of board %v", b.ID)
 	}
 	var next *ThreadCursor
 	if len(ts) > limit {
@@ -272,7 +272,7 @@ func (s *Service) thread(ctx context.Context, userID, id int64, what string) (*T
 	}
 	b, err := s.store.BoardByID(ctx, t.BoardID)
 	if err != nil {
-		return nil, nil, wrap(err, "read board %v", t.BoardID)
+		return nil, nil, fault.Wrap(err, "read board %v", t.BoardID)
 	}
 	if err := s.requireRead(userID, b, what); err != nil {
 		return nil, nil, err
@@ -297,7 +297,7 @@ func (s *Service) Posts(ctx context.Context, userID, threadID, afterSeq int64, l
 	}
 	ps, err := s.store.ListPosts(ctx, threadID, afterSeq, limit+1)
 	if err != nil {
-		return nil, wrap(err, "list posts of thread %v", threadID)
+		return nil, fault.Wrap(err, "list posts of thread %v", threadID)
 	}
 	pg := &Page{Thread: t, Board: b, Posts: ps}
 	if len(ps) > limit {
@@ -315,7 +315,7 @@ func (s *Service) Tree(ctx context.Context, userID, threadID int64, afterPath st
 	}
 	ps, err := s.store.ListPostsByPath(ctx, threadID, afterPath, limit+1)
 	if err != nil {
-		return nil, wrap(err, "list posts by path of thread %v", threadID)
+		return nil, fault.Wrap(err, "list posts by path of thread %v", threadID)
 	}
 	pg := &Page{Thread: t, Board: b, Posts: ps}
 	if len(ps) > limit {
@@ -357,7 +357,7 @@ func (s *Service) CreateThread(ctx context.Context, userID int64, slug, title, b
 	t := &Thread{BoardID: b.ID, Title: title, AuthorID: userID, CreatedAt: now, LastActivityAt: now}
 	p := &Post{AuthorID: userID, Body: body, HTML: s.render.Render(body), CreatedAt: now, Held: held}
 	if err := s.store.CreateThread(ctx, t, p); err != nil {
-		return nil, nil, wrap(err, "create thread")
+		return nil, nil, fault.Wrap(err, "create thread")
 	}
 	s.bus.Publish(events.Event{Type: events.ThreadCreated, BoardSlug: slug, ThreadID: t.ID, PostID: p.ID, Seq: p.Seq, UserID: userID})
 	s.publishPost(b, p, userID)
@@ -469,11 +469,11 @@ func (s *Service) EditPost(ctx context.Context, userID, postID int64, body strin
 	}
 	html := s.render.Render(body)
 	if err := s.store.UpdatePostBody(ctx, postID, body, html, at); err != nil {
-		return nil, wrap(err, "update the body of post %v", postID)
+		return nil, fault.Wrap(err, "update the body of post %v", postID)
 	}
 	if held && !p.Held {
 		if err := s.store.SetPostHeld(ctx, postID, true, at); err != nil {
-			return nil, wrap(err, "hold post %v", postID)
+			return nil, fault.Wrap(err, "hold post %v", postID)
 		}
 		p.Held = true
 	}
@@ -499,7 +499,7 @@ func (s *Service) DeletePost(ctx context.Context, userID, postID int64) error {
 		return nil
 	}
 	if err := s.store.SetPostDeleted(ctx, postID, true, s.now()); err != nil {
-		return wrap(err, "hide post %v", postID)
+		return fault.Wrap(err, "hide post %v", postID)
 	}
 	s.bus.Publish(events.Event{Type: events.PostDeleted, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
 	if p.AuthorID != userID && s.audit != nil {
@@ -581,7 +581,7 @@ func notFound(err error, what string) error {
 	if errors.Is(err, fault.ErrNotFound) {
 		return fault.NotFound(what)
 	}
-	return wrap(err, "read %s", what)
+	return fault.Wrap(err, "read %s", what)
 }
 
 // Post returns one post, if the user may read it: its board, and the post itself

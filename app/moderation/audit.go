@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"jiayuan/app/fault"
 	"jiayuan/app/records"
 )
 
@@ -50,7 +51,7 @@ func (s *Service) AuditLog(ctx context.Context, userID int64, action string, bef
 	}
 	rs, err := s.store.ListRecords(ctx, kindAudit, records.Filter{K2: action}, before, limit)
 	if err != nil {
-		return nil, wrap(err, "list audit records")
+		return nil, fault.Wrap(err, "list audit records")
 	}
 	out := make([]*Entry, 0, len(rs))
 	for _, r := range rs {

@@ -91,7 +91,7 @@ func (s *Service) Branches(ctx context.Context, actorID int64) ([]*Branch, error
 	}
 	rs, err := s.store.ListRecords(ctx, kindBranch, records.Filter{}, 0, 1000)
 	if err != nil {
-		return nil, wrap(err, "list branch records")
+		return nil, fault.Wrap(err, "list branch records")
 	}
 	roles, err := s.policy.Assignments(ctx)
 	if err != nil {
@@ -103,7 +103,7 @@ func (s *Service) Branches(ctx context.Context, actorID int64) ([]*Branch, error
 	}
 	users, err := s.store.UsersByIDs(ctx, ids)
 	if err != nil {
-		return nil, wrap(err, "read users")
+		return nil, fault.Wrap(err, "read users")
 	}
 	var out []*Branch
 	for i := len(rs) - 1; i >= 0; i-- {

@@ -47,7 +47,7 @@ func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	}
 	roles, err := s.store.ListRoles(ctx)
 	if err != nil {
-		return wrap(err, "list roles")
+		return fault.Wrap(err, "list roles")
 	}
 	var ids []int64
 	for _, a := range roles {
@@ -57,7 +57,7 @@ func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	}
 	staff, err := s.store.UsersByIDs(ctx, ids)
 	if err != nil {
-		return wrap(err, "read users")
+		return fault.Wrap(err, "read users")
 	}
 	for _, u := range staff {
 		if accounts.NameKey(u.DisplayName) == key || accounts.NameKey(u.Username) == key {

@@ -127,7 +127,7 @@ func (s *Service) Reports(ctx context.Context, userID int64, status string, befo
 	}
 	rs, err := s.store.ListRecords(ctx, kindReport, records.Filter{K1s: boards, K2: status}, before, limit)
 	if err != nil {
-		return nil, wrap(err, "list report records")
+		return nil, fault.Wrap(err, "list report records")
 	}
 	out := make([]*Report, 0, len(rs))
 	for _, r := range rs {
@@ -208,7 +208,7 @@ func (s *Service) Resolve(ctx context.Context, userID, reportID int64, res Resol
 	}
 	nr.ID = r.ID
 	if err := s.store.UpdateRecord(ctx, nr, ReportOpen); err != nil {
-		return nil, wrap(err, "update record")
+		return nil, fault.Wrap(err, "update record")
 	}
 	if err := s.applyOutcome(ctx, userID, rep, res); err != nil {
 		// Give the report back to the queue rather than leave it resolved but not done.

@@ -93,7 +93,7 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 		return nil, err
 	}
 	if err := s.store.InsertRecord(ctx, r); err != nil {
-		return nil, wrap(err, "silence user %v in %s", u.ID, domain)
+		return nil, fault.Wrap(err, "silence user %v in %s", u.ID, domain)
 	}
 	s.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
 	return si, nil
@@ -136,7 +136,7 @@ func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain st
 func (s *Service) CheckSilence(ctx context.Context, userID int64, board string) error {
 	rs, err := s.store.ListRecords(ctx, kindSilence, records.Filter{K1s: []string{itoa(userID)}}, 0, 100)
 	if err != nil {
-		return wrap(err, "list silence records")
+		return fault.Wrap(err, "list silence records")
 	}
 	now, seen := s.now(), map[string]bool{}
 	for _, r := range rs {

@@ -27,7 +27,7 @@ func (s *Service) Users(ctx context.Context, actorID int64, q string, after int6
 	}
 	us, err := s.store.ListUsers(ctx, q, after, limit)
 	if err != nil {
-		return nil, wrap(err, "list users")
+		return nil, fault.Wrap(err, "list users")
 	}
 	out := make([]*UserInfo, len(us))
 	for i, u := range us {
@@ -61,7 +61,7 @@ func (s *Service) SetBanned(ctx context.Context, actorID int64, username string,
 		return u, nil
 	}
 	if err := s.store.SetUserBanned(ctx, u.ID, banned); err != nil {
-		return nil, wrap(err, "ban user %v", u.ID)
+		return nil, fault.Wrap(err, "ban user %v", u.ID)
 	}
 	action := "user.ban"
 	if !banned {
@@ -93,7 +93,7 @@ func (s *Service) ResetPassword(ctx context.Context, actorID int64, username str
 		return "", err
 	}
 	if err := s.store.SetPasswordHash(ctx, u.ID, hash); err != nil {
-		return "", wrap(err, "set the password of user %v", u.ID)
+		return "", fault.Wrap(err, "set the password of user %v", u.ID)
 	}
 	s.Audit(ctx, actorID, "user.reset_password", "*", "user:"+itoa(u.ID), nil, nil)
 	s.bus.Publish(events.Event{Type: events.AccessChanged, UserID: u.ID})
