@@ -153,6 +153,27 @@ func TestInternalErrorCarriesRequestID(t *testing.T) {
 	}
 }
 
+// TestCallersRequestIDKeptOnlyIfPlain: a caller's own X-Request-ID is echoed when it
+// looks like an id; one that could forge log lines, or is huge, is replaced.
+func TestCallersRequestIDKeptOnlyIfPlain(t *testing.T) {
+	e := newEnv(t)
+	for id, kept := range map[string]bool{
+		"trace-42_a.b":          true,
+		strings.Repeat("x", 64): true,
+		`evil","level":"ERROR`:  false,
+		"a b":                   false,
+		strings.Repeat("x", 65): false,
+		"日志":                    false,
+	} {
+		c := e.guest()
+		c.header = map[string]string{"X-Request-ID": id}
+		got := c.do("GET", "/api/v1/boards", nil).Header.Get("X-Request-Id")
+		if (got == id) != kept || got == "" {
+			t.Errorf("X-Request-ID %q answered with %q (kept: %v, want %v)", id, got, got == id, kept)
+		}
+	}
+}
+
 // TestRequestsHaveADeadline: the store calls of a request get a context that ends
 // within the configured timeout.
 func TestRequestsHaveADeadline(t *testing.T) {

@@ -121,7 +121,7 @@ func New(d Deps) (*Server, error) {
 	}
 	// Every request gets an id (a caller's own X-Request-ID is kept) that the logs and
 	// a 500's body carry, so a person can quote it.
-	s.app.Use(requestid.New(requestid.Config{Generator: utils.UUIDv4}))
+	s.app.Use(dropOddRequestID, requestid.New(requestid.Config{Generator: utils.UUIDv4}))
 	s.app.Use(s.deadline)
 	s.routes()
 	return s, nil
@@ -146,6 +146,25 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 		return s.app.ErrorHandler(c, err)
 	}
 	return nil
+}
+
+// dropOddRequestID keeps a caller's own X-Request-ID only when it looks like an id (1 to
+// 64 letters, digits, '-', '_' or '.'): it is echoed in answers and written into every
+// log line of the request, so anything else (line breaks, quotes, a megabyte) is
+// replaced by one of ours.
+func dropOddRequestID(c *fiber.Ctx) error {
+	id := c.Request().Header.Peek(fiber.HeaderXRequestID)
+	if len(id) == 0 {
+		return c.Next()
+	}
+	ok := len(id) <= 64
+	for _, b := range id {
+		ok = ok && (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.')
+	}
+	if !ok {
+		c.Request().Header.Del(fiber.HeaderXRequestID)
+	}
+	return c.Next()
 }
 
 // requestID is the id the requestid middleware gave this request.

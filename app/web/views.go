@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
+	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 )
 
@@ -60,7 +62,7 @@ func (s *Server) threadPage(c *fiber.Ctx, id int64, q cursorQuery, lang string) 
 	key := fmt.Sprintf("tp|%d|%t|%s|%d|%d|%s", id, q.tree, q.from, q.after, q.limit, lang)
 	if v, ok := s.cache.Get(key); ok {
 		tv := v.(*threadView)
-		return tv, s.Forum.CanRead(uid, tv.Page.Board.Slug)
+		return tv, threadReadable(s.Forum.CanRead(uid, tv.Page.Board.Slug))
 	}
 	stamp := s.cache.Stamp(threadScope(id), boardsScope)
 	var pg *forum.Page
@@ -96,12 +98,21 @@ type cachedJSON struct {
 	body  []byte
 }
 
+// threadReadable answers a cached thread's reader who may not read its board as the
+// uncached path does: a private board's thread is a missing thread, not a missing board.
+func threadReadable(err error) error {
+	if errors.Is(err, fault.ErrNotFound) {
+		return fault.NotFound("主题 (thread)")
+	}
+	return err
+}
+
 // threadJSON returns the encoded GET /api/v1/threads/{id} answer.
 func (s *Server) threadJSON(c *fiber.Ctx, id, after int64, limit int) ([]byte, error) {
 	key := fmt.Sprintf("tj|%d|%d|%d", id, after, limit)
 	if v, ok := s.cache.Get(key); ok {
 		cj := v.(*cachedJSON)
-		return cj.body, s.Forum.CanRead(userID(c), cj.board)
+		return cj.body, threadReadable(s.Forum.CanRead(userID(c), cj.board))
 	}
 	stamp := s.cache.Stamp(threadScope(id), boardsScope)
 	pg, err := s.Forum.Posts(c.UserContext(), userID(c), id, after, limit)

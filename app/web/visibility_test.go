@@ -177,6 +177,12 @@ func TestPrivateBoardsAreMissing(t *testing.T) {
 			if r := c.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil); r.errCode(t) != c.do("GET", fmt.Sprintf("/api/v1/threads/%d", missing), nil).errCode(t) {
 				t.Errorf("%s, thread of %s: code %q differs from a missing thread's", who, slug, r.errCode(t))
 			}
+			// Served from the cache (an admin has just read it), the answer is still a
+			// missing thread's, word for word, not a missing board's.
+			admin.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil)
+			if r, m := c.do("GET", fmt.Sprintf("/api/v1/threads/%d", tid), nil), c.do("GET", fmt.Sprintf("/api/v1/threads/%d", missing), nil); r.Body != m.Body {
+				t.Errorf("%s, cached thread of %s: %s, a missing thread: %s", who, slug, r.Body, m.Body)
+			}
 		}
 		codes := map[int]string{401: "unauthorized", 403: "forbidden", 404: "not_found"}
 		for _, ch := range []string{fmt.Sprintf("thread:%d", tid), "board:" + slug} {
