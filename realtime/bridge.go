@@ -13,10 +13,10 @@ import (
 // Subject is the NATS subject every node publishes its events on.
 const Subject = "jiayuan.events"
 
-// Bus is the local event bus, as the bridge uses it.
+// Bus is the local event bus, as the bridge uses it: it publishes the other nodes'
+// events there, and follows it with Handle.
 type Bus interface {
 	Publish(e events.Event)
-	Subscribe(h events.Handler)
 }
 
 // Bridge joins the event buses of several nodes through NATS: each node publishes the
@@ -29,7 +29,8 @@ type Bridge struct {
 	log  *slog.Logger
 }
 
-// Connect links bus to the NATS server at url as node (a name unique to this process).
+// Connect links bus to the NATS server at url as node (a name unique to this process);
+// the bus's own events reach the other nodes once it is subscribed to Handle.
 func Connect(url, node string, bus Bus, log *slog.Logger) (*Bridge, error) {
 	nc, err := nats.Connect(url, nats.Name("jiayuan "+node), nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("nats disconnected", "err", err) }),
@@ -48,24 +49,26 @@ func Connect(url, node string, bus Bus, log *slog.Logger) (*Bridge, error) {
 		nc.Close()
 		return nil, err
 	}
-	bus.Subscribe(func(e events.Event) {
-		if e.Origin != "" || e.Local {
-			return // another node's (it published it already), or for this node only
-		}
-		e.Origin = node
-		data, _ := json.Marshal(e)
-		// A publish only fails when the connection is closed; while NATS reconnects the
-		// client buffers, and a lost event is a delay (clients catch up), not lost data.
-		if err := nc.Publish(Subject, data); err != nil {
-			log.Warn("nats publish", "type", e.Type, "err", err)
-		}
-	})
 	// Make sure the subscription reached the server before we report ready.
 	if err := nc.Flush(); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	return b, nil
+}
+
+// Handle follows the local bus: it publishes this node's events to the others.
+func (b *Bridge) Handle(e events.Event) {
+	if e.Origin != "" || e.Local {
+		return // another node's (it published it already), or for this node only
+	}
+	e.Origin = b.node
+	data, _ := json.Marshal(e)
+	// A publish only fails when the connection is closed; while NATS reconnects the
+	// client buffers, and a lost event is a delay (clients catch up), not lost data.
+	if err := b.nc.Publish(Subject, data); err != nil {
+		b.log.Warn("nats publish", "type", e.Type, "err", err)
+	}
 }
 
 // Close drains the connection: events already published are delivered first.

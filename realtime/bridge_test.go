@@ -35,6 +35,7 @@ func TestBridgeRelaysAccessChanged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		bus.Subscribe(br.Handle)
 		t.Cleanup(func() { br.Close() })
 	}
 	// A node's own notice of a change every node sees by itself stays on that node.

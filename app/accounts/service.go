@@ -32,26 +32,14 @@ type Service struct {
 	roles  RoleGranter
 	params *argon2id.Params
 	now    func() time.Time
-	// names, when set, checks usernames and display names against the word list and
-	// the reserved names; field is "username" or "display_name".
-	names func(ctx context.Context, field, name string) error
-	bus   Publisher
+	names  func(ctx context.Context, field, name string) error // see Config.Names
+	bus    Publisher
 }
 
 // Publisher receives events after writes have succeeded.
 type Publisher interface {
 	Publish(e events.Event)
 }
-
-// SetNameCheck makes registration refuse names the word list or the reserved names do
-// not allow.
-func (s *Service) SetNameCheck(check func(ctx context.Context, field, name string) error) {
-	s.names = check
-}
-
-// SetPublisher makes the service announce ended sessions and tokens (AccessChanged), so
-// that open websockets of that person re-check their credential.
-func (s *Service) SetPublisher(p Publisher) { s.bus = p }
 
 // HashPassword hashes a password the way this service checks it.
 func (s *Service) HashPassword(password string) (string, error) {
@@ -64,13 +52,28 @@ func (s *Service) HashPassword(password string) (string, error) {
 // errBanned is the answer to a banned user, at sign-in and on every later request.
 var errBanned = fault.Forbidden("此账号已被封禁，请联系管理员 (this account is banned: contact an admin)")
 
-// NewService returns a Service. params may be nil for argon2id's recommended defaults;
-// tests pass cheaper ones.
-func NewService(store Store, roles RoleGranter, params *argon2id.Params) *Service {
+// Config wires a Service.
+type Config struct {
+	Store Store
+	Roles RoleGranter
+	// Params hash passwords; nil is argon2id's recommended defaults (tests pass cheaper).
+	Params *argon2id.Params
+	// Names, when set, makes registration refuse names the word list or the reserved
+	// names do not allow; field is "username" or "display_name".
+	Names func(ctx context.Context, field, name string) error
+	// Bus, when set, hears of ended sessions and tokens (AccessChanged), so that open
+	// websockets of that person re-check their credential.
+	Bus Publisher
+}
+
+// NewService returns a Service.
+func NewService(c Config) *Service {
+	params := c.Params
 	if params == nil {
 		params = argon2id.DefaultParams
 	}
-	return &Service{store: store, roles: roles, params: params, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	return &Service{store: c.Store, roles: c.Roles, params: params, names: c.Names, bus: c.Bus,
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 }
 
 // RegisterInput is what a new user gives.

@@ -55,7 +55,7 @@ func newForum(t testing.TB) (*forum.Service, *pausingStore, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := accounts.NewService(st, en, &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
+	acc := accounts.NewService(accounts.Config{Store: st, Roles: en, Params: &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})
 	if _, _, err := acc.EnsureAdmin(ctx, "admin-password"); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func newForum(t testing.TB) (*forum.Service, *pausingStore, int64) {
 	}
 	ps := &pausingStore{Store: st, read: make(chan struct{}), release: make(chan struct{})}
 	bus := events.NewBus(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return forum.NewService(ps, en, markup.New(), bus), ps, admin.ID
+	return forum.NewService(ps, en, markup.New(), bus, forum.Moderation{}), ps, admin.ID
 }
 
 func setRead(t testing.TB, f *forum.Service, adminID int64, slug, level string) {

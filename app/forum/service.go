@@ -73,9 +73,10 @@ type Service struct {
 	boardGen atomic.Uint64            // bumped by every board change
 }
 
-// NewService wires a Service.
-func NewService(store Store, auth Authorizer, render Renderer, bus Publisher) *Service {
+// NewService wires a Service; m is what it consults and records when people moderate.
+func NewService(store Store, auth Authorizer, render Renderer, bus Publisher, m Moderation) *Service {
 	return &Service{store: store, auth: auth, render: render, bus: bus,
+		screen: m.Screen, guard: m.Guard, audit: m.Audit, ledger: m.Ledger,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 }
 
@@ -86,11 +87,6 @@ type Moderation struct {
 	Guard  Guard
 	Audit  Auditor
 	Ledger Ledger
-}
-
-// SetModeration plugs in the word screen, the silence guard, the audit log and the ledger.
-func (s *Service) SetModeration(m Moderation) {
-	s.screen, s.guard, s.audit, s.ledger = m.Screen, m.Guard, m.Audit, m.Ledger
 }
 
 // BoardDomain is the policy domain of a board.

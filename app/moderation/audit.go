@@ -26,7 +26,7 @@ type Entry struct {
 
 // Audit appends an entry. The action it records has already happened, so a failure
 // is logged, not returned.
-func (s *Service) Audit(ctx context.Context, actorID int64, action, domain, target string, before, after any) {
+func (s *Guards) Audit(ctx context.Context, actorID int64, action, domain, target string, before, after any) {
 	e := Entry{ActorID: actorID, Action: action, Domain: domain, Target: target, At: s.now()}
 	if before != nil {
 		e.Before, _ = json.Marshal(before)

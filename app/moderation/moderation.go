@@ -40,46 +40,60 @@ type Publisher interface {
 	Publish(e events.Event)
 }
 
+// Guards are the parts of moderation the forum and accounts consult on every write:
+// the word screen, the silence guard, the audit log, the ledger and the name check.
+// They need neither service, so they are built first and handed to both; the Service
+// built after the forum embeds them.
+type Guards struct {
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+	words *wordList
+}
+
+// NewGuards loads the stored word list. fold folds one character for it
+// (search.Folder.Rune); log may be nil for slog's default.
+func NewGuards(ctx context.Context, st Store, fold func(rune) rune, log *slog.Logger) (*Guards, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Guards{store: st, log: log, words: &wordList{fold: fold},
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	if err := g.ReloadWords(ctx); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Forum is what forum.NewService consults and records.
+func (g *Guards) Forum() forum.Moderation {
+	return forum.Moderation{Screen: g, Guard: g, Audit: g, Ledger: ledger{g.store}}
+}
+
 // Service is moderation's logic.
 type Service struct {
-	store  Store
+	*Guards
 	policy *policy.Enforcer
 	forum  *forum.Service
 	bus    Publisher
 	notify Notifier
 	hasher func(password string) (string, error)
-	log    *slog.Logger
-	now    func() time.Time
-	words  *wordList
 }
 
 // Config wires a Service.
 type Config struct {
-	Store    Store
+	Guards   *Guards // over the store the Service keeps and reads
 	Policy   *policy.Enforcer
 	Forum    *forum.Service
 	Bus      Publisher
 	Notifier Notifier
 	// HashPassword hashes a new password (argon2id, from accounts).
 	HashPassword func(password string) (string, error)
-	// Fold folds one character for the word list (search.Folder.Rune).
-	Fold func(rune) rune
-	Log  *slog.Logger
 }
 
-// New wires a Service and plugs its parts into the forum.
-func New(ctx context.Context, c Config) (*Service, error) {
-	s := &Service{store: c.Store, policy: c.Policy, forum: c.Forum, bus: c.Bus, notify: c.Notifier, hasher: c.HashPassword, log: c.Log,
-		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	s.words = &wordList{fold: c.Fold}
-	if err := s.ReloadWords(ctx); err != nil {
-		return nil, err
-	}
-	c.Forum.SetModeration(forum.Moderation{Screen: s, Guard: s, Audit: s, Ledger: ledger{c.Store}})
-	return s, nil
+// New wires a Service.
+func New(c Config) *Service {
+	return &Service{Guards: c.Guards, policy: c.Policy, forum: c.Forum, bus: c.Bus, notify: c.Notifier, hasher: c.HashPassword}
 }
 
 // Handle follows the bus: other nodes' role and word-list changes apply here too (this

@@ -133,7 +133,7 @@ func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain st
 }
 
 // CheckSilence refuses a write from a user silenced in the board or everywhere.
-func (s *Service) CheckSilence(ctx context.Context, userID int64, board string) error {
+func (s *Guards) CheckSilence(ctx context.Context, userID int64, board string) error {
 	rs, err := s.store.ListRecords(ctx, kindSilence, records.Filter{K1s: []string{itoa(userID)}}, 0, 100)
 	if err != nil {
 		return fault.Wrap(err, "list silence records")

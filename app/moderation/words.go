@@ -33,7 +33,7 @@ type wordList struct {
 }
 
 // ReloadWords compiles the stored list; a node calls it at start and on WordsChanged.
-func (s *Service) ReloadWords(ctx context.Context) error {
+func (s *Guards) ReloadWords(ctx context.Context) error {
 	wl, _, err := s.storedWords(ctx)
 	if err != nil {
 		return err
@@ -46,7 +46,7 @@ func (s *Service) ReloadWords(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) storedWords(ctx context.Context) (*WordList, *records.Record, error) {
+func (s *Guards) storedWords(ctx context.Context) (*WordList, *records.Record, error) {
 	r, err := s.store.RecordByKey(ctx, kindWords, wordsKey)
 	if errors.Is(err, fault.ErrNotFound) {
 		return &WordList{}, nil, nil
@@ -105,7 +105,7 @@ func (s *Service) SetWords(ctx context.Context, userID int64, rules []words.Rule
 
 // Screen implements forum.Screener: blocked words refuse the text, held ones ask for
 // review, replaced ones come back masked.
-func (s *Service) Screen(text string) (string, bool, error) {
+func (s *Guards) Screen(text string) (string, bool, error) {
 	m := s.words.m.Load()
 	if m == nil || m.Len() == 0 {
 		return text, false, nil
@@ -129,7 +129,7 @@ func (s *Service) Screen(text string) (string, bool, error) {
 
 // CheckName refuses a username or display name (field says which) with any listed
 // word in it, or one that poses as a role or a member of staff (see reserved).
-func (s *Service) CheckName(ctx context.Context, field, name string) error {
+func (s *Guards) CheckName(ctx context.Context, field, name string) error {
 	if m := s.words.m.Load(); m != nil {
 		if found := m.Find(name); len(found) > 0 {
 			w := name[found[0].Start:found[0].End]

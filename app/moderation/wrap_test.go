@@ -54,12 +54,13 @@ func TestStoreErrorsNameTheOperation(t *testing.T) {
 	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	fo := forum.NewService(st, en, markup.New(), events.NewBus(nil))
-	mod, err := moderation.New(ctx, moderation.Config{Store: st, Policy: en, Forum: fo, Bus: events.NewBus(nil)})
+	guards, err := moderation.NewGuards(ctx, st, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc := accounts.NewService(st, en, nil)
+	fo := forum.NewService(st, en, markup.New(), events.NewBus(nil), guards.Forum())
+	mod := moderation.New(moderation.Config{Guards: guards, Policy: en, Forum: fo, Bus: events.NewBus(nil)})
+	acc := accounts.NewService(accounts.Config{Store: st, Roles: en})
 	var admin, alice accounts.User
 	for i, u := range []*accounts.User{&admin, &alice} {
 		u.Username, u.PasswordHash, u.CreatedAt = []string{"laowang", "alice"}[i], "x", time.Now().UTC()

@@ -44,7 +44,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w := &world{t: t, st: st, log: slog.New(slog.NewTextHandler(io.Discard, nil)), policy: en}
 	w.bus = events.NewBus(w.log)
-	w.forum = forum.NewService(st, en, markup.New(), w.bus)
+	w.forum = forum.NewService(st, en, markup.New(), w.bus, forum.Moderation{})
 	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,14 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"jiayuan/app/accounts"
 	"jiayuan/app/config"
-	"jiayuan/app/events"
 	"jiayuan/app/forum"
-	"jiayuan/app/markup"
+	"jiayuan/app/node"
 	"jiayuan/app/sqlstore"
-	"jiayuan/app/web"
-	"jiayuan/policy"
 )
 
 // faultyStore is the real store whose post lookups fail on demand, as a broken disk
@@ -68,8 +63,7 @@ func (l *syncLog) String() string {
 	return l.b.String()
 }
 
-// newFaultyEnv is a server over a faultyStore, logging to a buffer; only the forum
-// and sign-in are wired.
+// newFaultyEnv is a node over a faultyStore, logging to a buffer.
 func newFaultyEnv(t *testing.T, cfg *config.Config) (*env, *faultyStore, *syncLog) {
 	t.Helper()
 	ctx := context.Background()
@@ -77,32 +71,14 @@ func newFaultyEnv(t *testing.T, cfg *config.Config) (*env, *faultyStore, *syncLo
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
 	fs := &faultyStore{Store: st}
-	en, err := policy.New(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncLog{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	bus := events.NewBus(log)
-	acc := accounts.NewService(st, en, cheapArgon)
-	render := markup.New()
-	f := forum.NewService(fs, en, render, bus)
-	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: f, Policy: en, Markup: render, Ready: st.Ping, Events: bus})
+	cfg.SearchDir, cfg.ShutdownGrace = filepath.Join(t.TempDir(), "search.bleve"), time.Second
+	n, err := node.New(ctx, cfg, node.Options{Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: fs, PasswordParams: cheapArgon})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(time.Second) })
-	return &env{t: t, srv: srv, addr: ln.Addr().String(), store: st, forum: f, acc: acc, policy: en}, fs, logs
+	return &env{t: t, srv: n.Web, addr: serveLocally(t, n), store: st, forum: n.Forum, acc: n.Accounts, policy: n.Policy}, fs, logs
 }
 
 // TestInternalErrorCarriesRequestID: a database failure while looking up the post a

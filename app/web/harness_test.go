@@ -24,9 +24,8 @@ import (
 	"jiayuan/app/config"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
-	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
-	"jiayuan/app/notify"
+	"jiayuan/app/node"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
 	"jiayuan/policy"
@@ -60,71 +59,40 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	en, err := policy.New(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &env{t: t, store: st, policy: en}
-	bus := events.NewBus(log)
-	bus.Subscribe(func(ev events.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() })
-	acc := accounts.NewService(st, en, cheapArgon)
-	e.acc = acc
-	render := markup.New()
-	e.forum = forum.NewService(st, en, render, bus)
-	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := acc.EnsureAdmin(ctx, "admin-password"); err != nil {
-		t.Fatal(err)
-	}
-	cfg := &config.Config{OpenRegistration: true, PageCacheMB: 8}
+	cfg := &config.Config{OpenRegistration: true, PageCacheMB: 8, SearchDir: filepath.Join(t.TempDir(), "search.bleve"),
+		ShutdownGrace: time.Second}
 	for _, m := range mutate {
 		m(cfg)
 	}
-	nt := notify.NewService(st, e.forum, st, bus, log)
-	bus.Subscribe(nt.Handle)
-	fold, err := search.NewFolder()
+	n, err := node.New(ctx, cfg, node.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: st,
+		PasswordParams: cheapArgon, Now: limitClock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: en, Forum: e.forum, Bus: bus, Notifier: nt,
-		HashPassword: acc.HashPassword, Fold: fold.Rune, Log: log})
-	if err != nil {
+	e := &env{t: t, srv: n.Web, hub: n.Hub, search: n.Search, store: st, forum: n.Forum, acc: n.Accounts, mod: n.Moderation, policy: n.Policy}
+	n.Bus.Subscribe(func(ev events.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() })
+	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
+		n.Close()
 		t.Fatal(err)
 	}
-	bus.Subscribe(e.mod.Handle)
-	acc.SetNameCheck(e.mod.CheckName)
-	acc.SetPublisher(bus)
-	e.search, err = search.NewService(filepath.Join(t.TempDir(), "search.bleve"), fold, st, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.search.Close() })
-	bus.Subscribe(e.search.Handle)
-	e.hub = realtime.NewHub()
-	backend := &web.LiveBackend{Forum: e.forum, Accounts: acc, Policy: en, Changes: st}
-	feeder := realtime.NewFeeder(e.hub, backend, log)
-	bus.Subscribe(feeder.Handle)
-	fctx, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
-	go feeder.Run(fctx)
-	go nt.Run(fctx)
-	go e.search.Run(fctx)
-	e.srv, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: acc, Forum: e.forum, Notify: nt, Moderation: e.mod, Search: e.search, Policy: en, Markup: render, Ready: st.Ping, Events: bus,
-		Live: realtime.NewServer(e.hub, backend, log), Limits: st, Now: limitClock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.addr = serveLocally(t, n)
+	return e
+}
+
+// serveLocally serves n on a random local port until the test ends (then it shuts down
+// in order), and returns its address.
+func serveLocally(t *testing.T, n *node.Node) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		n.Close()
 		t.Fatal(err)
 	}
-	e.addr = ln.Addr().String()
-	go e.srv.Serve(ln)
-	t.Cleanup(func() { e.srv.Shutdown(time.Second) })
-	return e
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- n.Serve(ctx, ln) }()
+	t.Cleanup(func() { stop(); <-served })
+	return ln.Addr().String()
 }
 
 // limitClock stops the rate-limit windows' clock, so that no window edge can fall

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"jiayuan/app/config"
-	"jiayuan/app/events"
 	"jiayuan/app/moderation"
 	"jiayuan/app/words"
 	"jiayuan/policy"
@@ -133,14 +132,10 @@ func loadOpenAPI(t *testing.T) (*oaDoc, []oaOp) {
 	return &doc, ops
 }
 
-type oaNoEvents struct{}
-
-func (oaNoEvents) Subscribe(events.Handler) {}
-
 // oaServerForRoutes builds the server with no services: enough to list its routes.
 func oaServerForRoutes(t *testing.T) *Server {
 	t.Helper()
-	s, err := New(Deps{Log: slog.New(slog.DiscardHandler), Config: &config.Config{}, Events: oaNoEvents{}})
+	s, err := New(Deps{Log: slog.New(slog.DiscardHandler), Config: &config.Config{}})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -16,7 +16,6 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/cache"
 	"jiayuan/app/config"
-	"jiayuan/app/events"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
@@ -51,8 +50,6 @@ type Deps struct {
 	Markup     *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(ctx context.Context) error
-	// Events is the bus the server follows to keep its page cache fresh.
-	Events Subscriber
 	// Search answers /search and /api/v1/search; nil turns search off.
 	Search *search.Service
 	// Live serves the websocket at /ws; nil turns it off.
@@ -62,11 +59,6 @@ type Deps struct {
 	Limits ratelimit.Store
 	// Now is the clock of the rate-limit windows; nil is time.Now.
 	Now func() time.Time
-}
-
-// Subscriber is the event bus, as the web layer uses it.
-type Subscriber interface {
-	Subscribe(h events.Handler)
 }
 
 // Server is the Fiber application with its dependencies.
@@ -83,7 +75,6 @@ type Server struct {
 // New builds the server and its route table. It fails if a template does not parse.
 func New(d Deps) (*Server, error) {
 	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(int64(d.Config.PageCacheMB) << 20)}
-	d.Events.Subscribe(s.invalidate)
 	p, err := newPages()
 	if err != nil {
 		return nil, err

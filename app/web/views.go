@@ -25,8 +25,9 @@ func boardScope(slug string) string { return "board:" + slug }
 // boardsScope covers what every page shows of the boards (names, counters).
 const boardsScope = "boards"
 
-// invalidate follows the event bus: whatever a write touched is rebuilt on next read.
-func (s *Server) invalidate(e events.Event) {
+// Handle follows the event bus, to keep the page cache fresh: whatever a write touched
+// is rebuilt on next read.
+func (s *Server) Handle(e events.Event) {
 	switch e.Type {
 	case events.Notification, events.AccessChanged, events.PolicyChanged, events.WordsChanged:
 		// Nothing a cached page holds: it is the same for every reader, and who may read

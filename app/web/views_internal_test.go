@@ -18,14 +18,14 @@ func TestInvalidateOnlyOnContent(t *testing.T) {
 	}
 	put()
 	for _, typ := range []string{events.Notification, events.AccessChanged, events.PolicyChanged, events.WordsChanged} {
-		s.invalidate(events.Event{Type: typ, ThreadID: 7, UserID: 3, BoardSlug: "xinyu"})
+		s.Handle(events.Event{Type: typ, ThreadID: 7, UserID: 3, BoardSlug: "xinyu"})
 		if _, ok := s.cache.Get("page"); !ok {
 			t.Fatalf("a %s event dropped a cached thread page", typ)
 		}
 	}
 	for _, typ := range []string{events.PostCreated, events.PostUpdated, events.ThreadUpdated, events.BoardUpdated} {
 		put()
-		s.invalidate(events.Event{Type: typ, ThreadID: 7, BoardSlug: "xinyu"})
+		s.Handle(events.Event{Type: typ, ThreadID: 7, BoardSlug: "xinyu"})
 		if _, ok := s.cache.Get("page"); ok {
 			t.Fatalf("a %s event left a stale thread page in the cache", typ)
 		}

@@ -10,6 +10,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
 	"jiayuan/app/moderation"
+	"jiayuan/app/node"
 )
 
 const adminUsage = `usage:
@@ -53,11 +54,11 @@ func admin(ctx context.Context, args []string) error {
 	}
 	// The store and the services only: a server may be running on the same data, and
 	// its search index and sockets are its own.
-	n, err := openConsole(ctx, cfg, newLogger("error"))
+	n, err := node.NewConsole(ctx, cfg, node.Options{Log: newLogger("error")})
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	change := func() moderation.RoleChange {
 		return moderation.RoleChange{Username: pos[0], Role: pos[1], Board: *board, Branch: *branch}
 	}
@@ -67,21 +68,21 @@ func admin(ctx context.Context, args []string) error {
 		if len(pos) == 3 {
 			in.DisplayName = pos[2]
 		}
-		u, err := n.accounts.Register(ctx, in)
+		u, err := n.Accounts.Register(ctx, in)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stdout, "created user %s (id %d)\n", u.Username, u.ID)
 		return nil
 	case verb == "grant" && len(pos) == 2:
-		a, err := n.mod.GrantFromConsole(ctx, change())
+		a, err := n.Moderation.GrantFromConsole(ctx, change())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stdout, "granted %s to %s in %s\n", a.Role, pos[0], a.Domain)
 		return nil
 	case verb == "revoke" && len(pos) == 2:
-		if err := n.mod.RevokeFromConsole(ctx, change()); err != nil {
+		if err := n.Moderation.RevokeFromConsole(ctx, change()); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stdout, "revoked %s from %s\n", pos[1], pos[0])
@@ -91,7 +92,7 @@ func admin(ctx context.Context, args []string) error {
 		if len(pos) == 2 {
 			desc = pos[1]
 		}
-		b, err := n.mod.CreateBranchFromConsole(ctx, pos[0], desc)
+		b, err := n.Moderation.CreateBranchFromConsole(ctx, pos[0], desc)
 		if err != nil {
 			return err
 		}

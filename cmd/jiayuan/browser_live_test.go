@@ -18,33 +18,33 @@ func TestBrowserLiveThreadMovedAway(t *testing.T) {
 	exe := chromium(t)
 	base, n := startNodeWith(t, "--data", t.TempDir())
 	ctx := t.Context()
-	if _, _, err := n.accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
+	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := n.accounts.UserByName(ctx, "admin")
+	admin, err := n.Accounts.UserByName(ctx, "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
 	name, level := "版主议事", forum.AccessModerators
-	if _, err := n.forum.CreateBoard(ctx, admin.ID, forum.BoardInput{Slug: "mods", Name: &name, ReadAccess: &level, PostAccess: &level}); err != nil {
+	if _, err := n.Forum.CreateBoard(ctx, admin.ID, forum.BoardInput{Slug: "mods", Name: &name, ReadAccess: &level, PostAccess: &level}); err != nil {
 		t.Fatal(err)
 	}
 	reader := newBrowser(t, exe)
 	signUp(reader, t, base, "reader", "读者")
-	mod, err := n.accounts.Register(ctx, accounts.RegisterInput{Username: "banzhu", Password: "banzhu-password", DisplayName: "老王"})
+	mod, err := n.Accounts.Register(ctx, accounts.RegisterInput{Username: "banzhu", Password: "banzhu-password", DisplayName: "老王"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range []string{"xinyu", "mods"} {
-		if _, err := n.mod.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: b}); err != nil {
+		if _, err := n.Moderation.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: b}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	th, _, err := n.forum.CreateThread(ctx, mod.ID, "xinyu", "待移动的主题", "这段正文只该在原版块看到。")
+	th, _, err := n.Forum.CreateThread(ctx, mod.ID, "xinyu", "待移动的主题", "这段正文只该在原版块看到。")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.forum.Reply(ctx, mod.ID, th.ID, "第二帖：同样只在原版块。", 0); err != nil {
+	if _, err := n.Forum.Reply(ctx, mod.ID, th.ID, "第二帖：同样只在原版块。", 0); err != nil {
 		t.Fatal(err)
 	}
 
@@ -57,7 +57,7 @@ func TestBrowserLiveThreadMovedAway(t *testing.T) {
 	}
 
 	to := "mods"
-	if _, err := n.forum.UpdateThread(ctx, mod.ID, th.ID, forum.ThreadChange{Board: &to}); err != nil {
+	if _, err := n.Forum.UpdateThread(ctx, mod.ID, th.ID, forum.ThreadChange{Board: &to}); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(reader, t, `!document.querySelector('.posts article') &&

@@ -32,7 +32,7 @@ func TestBrowserModeration(t *testing.T) {
 	exe := chromium(t)
 	base, n := startNodeWith(t, "--data", t.TempDir())
 	ctx := t.Context()
-	if _, _, err := n.accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
+	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
 		t.Fatal(err)
 	}
 	employee := newBrowser(t, exe)
@@ -40,7 +40,7 @@ func TestBrowserModeration(t *testing.T) {
 	mod, cancel := chromedp.NewContext(employee, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	signUp(mod, t, base, "banzhu", "版主老李")
-	if _, err := n.mod.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: "xinyu"}); err != nil {
+	if _, err := n.Moderation.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: "xinyu"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -60,7 +60,7 @@ func TestBrowserModeration(t *testing.T) {
 		t.Fatal(err)
 	}
 	threadURL = strings.SplitN(threadURL, "?", 2)[0]
-	spammer, err := n.accounts.Register(ctx, accounts.RegisterInput{Username: "spammer", Password: "spammer-password", DisplayName: "推销员"})
+	spammer, err := n.Accounts.Register(ctx, accounts.RegisterInput{Username: "spammer", Password: "spammer-password", DisplayName: "推销员"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestBrowserModeration(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, text := range []string{"加微信领红包，限时优惠！", "低价代购，私聊。"} {
-		if _, err := n.forum.Reply(ctx, spammer.ID, threadID, text, 0); err != nil {
+		if _, err := n.Forum.Reply(ctx, spammer.ID, threadID, text, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

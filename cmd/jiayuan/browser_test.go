@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"jiayuan/app/config"
+	"jiayuan/app/node"
 )
 
 // chromium finds Debian's Chromium. In CI a missing browser fails the test: browser
@@ -46,24 +46,26 @@ func startNode(t *testing.T, args ...string) string {
 
 // startNodeWith is startNode that also hands back the node, for tests that set up data
 // through its services.
-func startNodeWith(t *testing.T, args ...string) (string, *node) {
+func startNodeWith(t *testing.T, args ...string) (string, *node.Node) {
 	t.Helper()
 	cfg, err := config.Load(append([]string{"--login-rate", "0", "--post-rate", "0"}, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.OpenRegistration = true
-	n, err := newNode(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	n, err := node.New(t.Context(), cfg, node.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		n.Close()
 		t.Fatal(err)
 	}
-	n.start(t.Context())
-	go n.web.Serve(ln)
-	t.Cleanup(func() { n.web.Shutdown(time.Second); n.close() })
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- n.Serve(ctx, ln) }()
+	t.Cleanup(func() { stop(); <-served })
 	return "http://" + ln.Addr().String(), n
 }
 

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // pages show times in Asia/Shanghai even on images without tzdata
+
+	"jiayuan/cmd/jiayuan/bench"
 )
 
 func main() {
@@ -39,7 +41,7 @@ func run(ctx context.Context, args []string) error {
 	case "admin":
 		return admin(ctx, args)
 	case "bench":
-		return bench(ctx, args)
+		return bench.Run(ctx, args)
 	case "reindex":
 		return reindex(ctx, args)
 	case "repair":

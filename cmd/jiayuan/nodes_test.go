@@ -73,7 +73,7 @@ func TestTwoNodes(t *testing.T) {
 
 	// A role granted on A holds on B at once (through the bus, not B's periodic check of
 	// the store, which is 10 s away), and so does a board's new access level.
-	if _, err := na.mod.GrantFromConsole(t.Context(), moderation.RoleChange{Username: "nodea", Role: "admin"}); err != nil {
+	if _, err := na.Moderation.GrantFromConsole(t.Context(), moderation.RoleChange{Username: "nodea", Role: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	admin := writer

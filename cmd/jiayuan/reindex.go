@@ -11,6 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"jiayuan/app/config"
+	"jiayuan/app/node"
 	"jiayuan/search"
 )
 
@@ -22,12 +23,12 @@ func reindex(ctx context.Context, args []string) error {
 		return err
 	}
 	log := newLogger("error")
-	c, err := openConsole(ctx, cfg, log)
+	c, err := node.NewConsole(ctx, cfg, node.Options{Log: log})
 	if err != nil {
 		return err
 	}
-	defer c.close()
-	idx, err := search.NewService(cfg.SearchDir, c.fold, c.store, log)
+	defer c.Close()
+	idx, err := search.NewService(cfg.SearchDir, c.Fold, c.Store, log)
 	if errors.Is(err, search.ErrInUse) {
 		return fmt.Errorf("reindex: %w", err) // says: stop the server first
 	}
@@ -35,7 +36,7 @@ func reindex(ctx context.Context, args []string) error {
 		return fmt.Errorf("reindex: %w", err)
 	}
 	defer idx.Close()
-	boards, err := c.store.ListBoards(ctx)
+	boards, err := c.Store.ListBoards(ctx)
 	if err != nil {
 		return err
 	}

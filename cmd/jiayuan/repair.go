@@ -12,6 +12,7 @@ import (
 
 	"jiayuan/app/config"
 	"jiayuan/app/forum"
+	"jiayuan/app/node"
 )
 
 // repair recounts the derived counters from the posts (forum.Repair) and prints what it
@@ -57,7 +58,7 @@ func repairTo(ctx context.Context, out io.Writer, args []string) error {
 			return fmt.Errorf("repair: no database in %s: %w", cfg.DataDir, err)
 		}
 	}
-	st, engine, err := openStore(ctx, cfg)
+	st, engine, err := node.OpenStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open %s store: %w", engine, err)
 	}

@@ -13,13 +13,14 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
 	"jiayuan/app/forum"
+	"jiayuan/app/node"
 	"jiayuan/search"
 )
 
 // watchedStore is the real store, watched: it records calls made after Close or while
 // Close runs, and can hold a request's CreatePost and a worker's PostsByIDs.
 type watchedStore struct {
-	store
+	node.Store
 	mu        sync.Mutex
 	closed    bool
 	inCall    int
@@ -49,7 +50,7 @@ func (w *watchedStore) Close() error {
 	}
 	w.closed = true
 	w.mu.Unlock()
-	return w.store.Close()
+	return w.Store.Close()
 }
 
 func (w *watchedStore) CreatePost(ctx context.Context, p *forum.Post) error {
@@ -62,7 +63,7 @@ func (w *watchedStore) CreatePost(ctx context.Context, p *forum.Post) error {
 		close(in)
 		<-hold
 	}
-	err := w.store.CreatePost(ctx, p)
+	err := w.Store.CreatePost(ctx, p)
 	if hold != nil {
 		w.mu.Lock()
 		w.postDone = true
@@ -91,7 +92,7 @@ func (w *watchedStore) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*
 			return nil, ctx.Err()
 		}
 	}
-	return w.store.PostsByIDs(ctx, ids)
+	return w.Store.PostsByIDs(ctx, ids)
 }
 
 // PostsAfterID lets the held indexer go on once shutdown drains the workers (the
@@ -107,47 +108,47 @@ func (w *watchedStore) PostsAfterID(ctx context.Context, after int64, limit int)
 		}
 		w.mu.Unlock()
 	}
-	return w.store.PostsAfterID(ctx, after, limit)
+	return w.Store.PostsAfterID(ctx, after, limit)
 }
 
 func (w *watchedStore) PostByID(ctx context.Context, id int64) (*forum.Post, error) {
 	defer w.enter("PostByID")()
-	return w.store.PostByID(ctx, id)
+	return w.Store.PostByID(ctx, id)
 }
 
 func (w *watchedStore) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error) {
 	defer w.enter("UsersByIDs")()
-	return w.store.UsersByIDs(ctx, ids)
+	return w.Store.UsersByIDs(ctx, ids)
 }
 
 func (w *watchedStore) ThreadByID(ctx context.Context, id int64) (*forum.Thread, error) {
 	defer w.enter("ThreadByID")()
-	return w.store.ThreadByID(ctx, id)
+	return w.Store.ThreadByID(ctx, id)
 }
 
 func (w *watchedStore) BoardByID(ctx context.Context, id int64) (*forum.Board, error) {
 	defer w.enter("BoardByID")()
-	return w.store.BoardByID(ctx, id)
+	return w.Store.BoardByID(ctx, id)
 }
 
 func (w *watchedStore) ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*forum.Post, error) {
 	defer w.enter("ListPosts")()
-	return w.store.ListPosts(ctx, threadID, afterSeq, limit)
+	return w.Store.ListPosts(ctx, threadID, afterSeq, limit)
 }
 
 func (w *watchedStore) PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*forum.Post, error) {
 	defer w.enter("PostsChangedSince")()
-	return w.store.PostsChangedSince(ctx, since, afterID, limit)
+	return w.Store.PostsChangedSince(ctx, since, afterID, limit)
 }
 
 func (w *watchedStore) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error) {
 	defer w.enter("ThreadPostsChangedSince")()
-	return w.store.ThreadPostsChangedSince(ctx, threadID, upTo, since, limit)
+	return w.Store.ThreadPostsChangedSince(ctx, threadID, upTo, since, limit)
 }
 
 func (w *watchedStore) UserByUsername(ctx context.Context, username string) (*accounts.User, error) {
 	defer w.enter("UserByUsername")()
-	return w.store.UserByUsername(ctx, username)
+	return w.Store.UserByUsername(ctx, username)
 }
 
 // TestShutdownOrder: a request in flight when the signal comes still gets its 201; the
@@ -167,19 +168,19 @@ func TestShutdownOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.OpenRegistration, cfg.AdminPassword = true, "admin-password-1"
-	st, _, err := openStore(t.Context(), cfg)
+	st, _, err := node.OpenStore(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &watchedStore{store: st}
-	n, err := newNodeOn(t.Context(), cfg, slog.New(slog.DiscardHandler), w)
+	w := &watchedStore{Store: st}
+	n, err := node.New(t.Context(), cfg, node.Options{Store: w})
 	if err != nil {
 		t.Fatal(err)
 	}
 	signal, send := context.WithCancel(context.Background())
 	defer send()
 	served := make(chan error, 1)
-	go func() { served <- n.serve(signal, cfg) }()
+	go func() { served <- serveNode(signal, n, cfg) }()
 	base := "http://" + addr
 	c := newAPIClient(t, base)
 	eventually(t, 10*time.Second, "the server to answer", func() bool {

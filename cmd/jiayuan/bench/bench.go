@@ -1,4 +1,7 @@
-package main
+// Package bench is `jiayuan bench`: it seeds a community and measures a server under
+// load. The server runs as a child process of the same binary (its `serve` and
+// `reindex` commands), so its memory is its own.
+package bench
 
 import (
 	"context"
@@ -20,11 +23,11 @@ import (
 	"time"
 )
 
-// bench seeds a community, starts the server as a child process, and measures it under
+// Run seeds a community, starts the server as a child process, and measures it under
 // concurrent load, each figure also as a ratio to a trivial static response (/healthz)
 // served by the same process in the same run: these machines are shared and noisy, so
 // ratios travel where absolute numbers do not.
-func bench(ctx context.Context, args []string) error {
+func Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	plan := seedPlan{}
 	fs.IntVar(&plan.Threads, "threads", 10000, "threads to seed")
