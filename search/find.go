@@ -1,57 +1,6 @@
 package search
 
-import (
-	"strings"
-	"unicode/utf8"
-)
-
-// Matches returns the byte ranges of text where any of terms occurs after folding,
-// sorted and not overlapping: what a snippet marks.
-func (f *Folder) Matches(text string, terms []string) [][2]int {
-	var runes []rune
-	var offs []int
-	for i, r := range text {
-		runes = append(runes, f.Rune(r))
-		offs = append(offs, i)
-	}
-	offs = append(offs, len(text))
-	hit := make([]bool, len(runes))
-	for _, t := range terms {
-		tr := []rune(f.String(strings.TrimSpace(t)))
-		if len(tr) == 0 {
-			continue
-		}
-		for i := 0; i+len(tr) <= len(runes); i++ {
-			if equalRunes(runes[i:i+len(tr)], tr) {
-				for j := i; j < i+len(tr); j++ {
-					hit[j] = true
-				}
-			}
-		}
-	}
-	var out [][2]int
-	for i := 0; i < len(hit); i++ {
-		if !hit[i] {
-			continue
-		}
-		j := i
-		for j < len(hit) && hit[j] {
-			j++
-		}
-		out = append(out, [2]int{offs[i], offs[j]})
-		i = j
-	}
-	return out
-}
-
-func equalRunes(a, b []rune) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+import "unicode/utf8"
 
 // Window cuts text around its first match to about width characters, shifting the
 // ranges into the cut; it says whether text was cut before or after.

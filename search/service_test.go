@@ -12,6 +12,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/sqlstore"
 	"jiayuan/search"
@@ -39,7 +40,7 @@ func seedPosts(t *testing.T, st *sqlstore.Store, n int) {
 
 // seededStore opens a store in a new directory holding one thread of n posts, and a
 // folder.
-func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *search.Folder) {
+func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *fold.Folder) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlstore.Open(context.Background(), filepath.Join(dir, "j.db"))
@@ -48,11 +49,11 @@ func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *search.Folder) 
 	}
 	t.Cleanup(func() { st.Close() })
 	seedPosts(t, st, n)
-	fold, err := search.NewFolder()
+	f, err := fold.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, st, fold
+	return dir, st, f
 }
 
 func count(t *testing.T, s *search.Service, q string) uint64 {

@@ -62,7 +62,7 @@ type Config struct {
 	Notifier Notifier
 	// HashPassword hashes a new password (argon2id, from accounts).
 	HashPassword func(password string) (string, error)
-	// Fold folds one character for the word list (search.Folder.Rune).
+	// Fold folds one character for the word list (fold.Folder.Rune).
 	Fold func(rune) rune
 	Log  *slog.Logger
 }

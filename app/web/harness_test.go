@@ -23,6 +23,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
@@ -85,7 +86,7 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	}
 	nt := notify.NewService(st, e.forum, st, bus, log)
 	bus.Subscribe(nt.Handle)
-	fold, err := search.NewFolder()
+	fold, err := fold.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
@@ -55,7 +56,7 @@ type console struct {
 	notify   *notify.Service
 	mod      *moderation.Service
 	render   *markup.Renderer
-	fold     *search.Folder
+	fold     *fold.Folder
 }
 
 // node is one running Jiayuan: the console's services, the search index, the realtime
@@ -113,7 +114,7 @@ func newConsole(ctx context.Context, st store, log *slog.Logger) (*console, erro
 		return nil, fmt.Errorf("seed boards: %w", err)
 	}
 	c.notify = notify.NewService(st, c.forum, st, c.bus, log)
-	if c.fold, err = search.NewFolder(); err != nil {
+	if c.fold, err = fold.Load(); err != nil {
 		return nil, err
 	}
 	c.mod, err = moderation.New(ctx, moderation.Config{Store: st, Policy: c.policy, Forum: c.forum, Bus: c.bus, Notifier: c.notify,
