@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
+	"jiayuan/app/testkit"
 )
 
 // fakeConn is a websocket connection driven by the test: it reads what the test sends
@@ -96,15 +98,11 @@ func (f *fakeConn) messages() []Message {
 // waitFor waits until the server has written a message satisfying ok.
 func (f *fakeConn) waitFor(t *testing.T, what string, ok func([]Message) bool) []Message {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := f.messages(); ok(m) {
-			return m
-		}
-		time.Sleep(2 * time.Millisecond)
+	var m []Message
+	if !testkit.Poll(5*time.Second, func() bool { m = f.messages(); return ok(m) }) {
+		t.Fatalf("timed out waiting for %s; got %+v", what, m)
 	}
-	t.Fatalf("timed out waiting for %s; got %+v", what, f.messages())
-	return nil
+	return m
 }
 
 // fakeBackend is a thread store in memory. During a backlog read it can run a hook, to
@@ -214,6 +212,15 @@ func (r *rig) reply(thread int64) int64 {
 	return seq
 }
 
+// published says whether the feeder published a thread's posts up to seq within five
+// seconds; unlike waitFor it may be called from any goroutine.
+func (r *rig) published(thread, seq int64) bool {
+	return testkit.Poll(5*time.Second, func() bool {
+		last, _ := r.feeder.last.Get(thread)
+		return last >= seq
+	})
+}
+
 func seqsOf(ms []Message, typ string) []int64 {
 	var out []int64
 	for _, m := range ms {
@@ -249,7 +256,9 @@ func TestSeam(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		r.reply(1)
 	}
-	time.Sleep(20 * time.Millisecond) // let the feeder publish those before anyone listens
+	if !r.published(1, 3) { // before anyone listens
+		t.Fatal("the feeder did not publish 1–3")
+	}
 	var once sync.Once
 	r.backend.onRead = func() {
 		once.Do(func() {
@@ -258,7 +267,9 @@ func TestSeam(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				r.reply(1)
 			}
-			time.Sleep(20 * time.Millisecond)
+			if !r.published(1, 6) {
+				t.Error("the feeder did not publish 4–6 during the backlog read")
+			}
 		})
 	}
 	c := r.connect(t, 7)
@@ -342,11 +353,14 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 		c.send(map[string]any{"type": "subscribe", "channel": "thread:9"})
 	}
 	fast.waitFor(t, "subscribed", func(ms []Message) bool { return len(ms) == 1 })
-	time.Sleep(20 * time.Millisecond)
+	testkit.Eventually(t, 5*time.Second, "the slow reader to subscribe", func() bool { return r.hub.Subscribers("thread:9") == 2 })
 	for i := 0; i < queueSize+50; i++ {
 		r.reply(9)
 		if i%16 == 0 {
-			time.Sleep(time.Millisecond) // a busy thread, not one burst: the fast reader keeps up
+			// Paces the writer and waits for nothing: a busy thread, not one burst, so
+			// the fast reader keeps up. (Waiting for it instead would let the slow
+			// reader's blocked write time out before its queue overflows.)
+			time.Sleep(time.Millisecond)
 		}
 	}
 	fast.waitFor(t, "every post", func(ms []Message) bool { return len(seqsOf(ms, TypePostCreated)) == queueSize+50 })
@@ -404,6 +418,7 @@ func TestFloodAndOversizedFrames(t *testing.T) {
 
 func TestNoGoroutineLeak(t *testing.T) {
 	r := newRig(t)
+	before := runtime.NumGoroutine()
 	for i := 0; i < 200; i++ {
 		c := newFakeConn()
 		done := make(chan struct{})
@@ -418,6 +433,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if n := r.hub.Subscribers("thread:3"); n != 0 {
 		t.Fatalf("%d subscribers left", n)
 	}
+	// A connection's reader and writer may end just after Serve returns.
+	testkit.Eventually(t, 5*time.Second, fmt.Sprintf("the goroutines of 200 closed connections to end (%d before)", before),
+		func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // serveAs runs a connection with an identity and reports when it ends.

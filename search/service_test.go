@@ -15,6 +15,7 @@ import (
 	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/sqlstore"
+	"jiayuan/app/testkit"
 	"jiayuan/search"
 )
 
@@ -104,11 +105,7 @@ func TestRebuildsFromTheDatabase(t *testing.T) {
 			rctx, stop := context.WithCancel(ctx)
 			defer stop()
 			go s.Run(rctx)
-			for deadline := time.Now().Add(10 * time.Second); s.Rebuilding(); time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatal("rebuild did not finish")
-				}
-			}
+			testkit.Eventually(t, 10*time.Second, "the rebuild to finish", func() bool { return !s.Rebuilding() })
 			if n := count(t, s, "党员学习"); n != 50 {
 				t.Fatalf("after the rebuild %d posts found, want 50", n)
 			}
