@@ -262,8 +262,8 @@ func TestSeam(t *testing.T) {
 	var once sync.Once
 	r.backend.onRead = func() {
 		once.Do(func() {
-			// Stored and published during the backlog read: 4 is also in the backlog the
-			// read returns, 5 and 6 may or may not be.
+			// Stored and published during the backlog read: 4–6 come live (held until
+			// the backlog is sent) and in the backlog the read returns.
 			for i := 0; i < 3; i++ {
 				r.reply(1)
 			}
