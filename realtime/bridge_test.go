@@ -10,6 +10,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"jiayuan/app/events"
+	"jiayuan/app/testkit"
 )
 
 // TestBridgeRelaysAccessChanged: a sign-out or ban on one node reaches the other nodes'
@@ -41,24 +42,16 @@ func TestBridgeRelaysAccessChanged(t *testing.T) {
 	// A node's own notice of a change every node sees by itself stays on that node.
 	a.Publish(events.Event{Type: events.PolicyChanged, Local: true})
 	a.Publish(events.Event{Type: events.AccessChanged, UserID: 42})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var e events.Event
+	testkit.Eventually(t, 5*time.Second, "AccessChanged to reach the other node", func() bool {
 		mu.Lock()
-		n := len(got)
-		var e events.Event
-		if n > 0 {
+		defer mu.Unlock()
+		if len(got) > 0 {
 			e = got[0]
 		}
-		mu.Unlock()
-		if n > 0 {
-			if e.Type != events.AccessChanged || e.UserID != 42 || e.Origin != "a" {
-				t.Fatalf("relayed %+v", e)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("AccessChanged did not reach the other node")
-		}
-		time.Sleep(5 * time.Millisecond)
+		return len(got) > 0
+	})
+	if e.Type != events.AccessChanged || e.UserID != 42 || e.Origin != "a" {
+		t.Fatalf("relayed %+v", e)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
+	"jiayuan/app/testkit"
 )
 
 // fakeConn is a websocket connection driven by the test: it reads what the test sends
@@ -28,6 +31,7 @@ type fakeConn struct {
 	once     sync.Once
 	closeMsg string
 	block    chan struct{} // when set, writes wait on it (a slow reader)
+	writes   atomic.Int32  // writes begun, finished or not
 }
 
 func newFakeConn() *fakeConn {
@@ -47,6 +51,7 @@ func (f *fakeConn) ReadMessage() (int, []byte, error) {
 }
 
 func (f *fakeConn) WriteMessage(_ int, b []byte) error {
+	f.writes.Add(1)
 	if f.block != nil {
 		// A peer that does not read: the write deadline expires.
 		select {
@@ -96,15 +101,11 @@ func (f *fakeConn) messages() []Message {
 // waitFor waits until the server has written a message satisfying ok.
 func (f *fakeConn) waitFor(t *testing.T, what string, ok func([]Message) bool) []Message {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := f.messages(); ok(m) {
-			return m
-		}
-		time.Sleep(2 * time.Millisecond)
+	var m []Message
+	if !testkit.Poll(5*time.Second, func() bool { m = f.messages(); return ok(m) }) {
+		t.Fatalf("timed out waiting for %s; got %+v", what, m)
 	}
-	t.Fatalf("timed out waiting for %s; got %+v", what, f.messages())
-	return nil
+	return m
 }
 
 // fakeBackend is a thread store in memory. During a backlog read it can run a hook, to
@@ -214,6 +215,15 @@ func (r *rig) reply(thread int64) int64 {
 	return seq
 }
 
+// published says whether the feeder published a thread's posts up to seq within five
+// seconds; unlike waitFor it may be called from any goroutine.
+func (r *rig) published(thread, seq int64) bool {
+	return testkit.Poll(5*time.Second, func() bool {
+		last, _ := r.feeder.last.Get(thread)
+		return last >= seq
+	})
+}
+
 func seqsOf(ms []Message, typ string) []int64 {
 	var out []int64
 	for _, m := range ms {
@@ -249,16 +259,20 @@ func TestSeam(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		r.reply(1)
 	}
-	time.Sleep(20 * time.Millisecond) // let the feeder publish those before anyone listens
+	if !r.published(1, 3) { // before anyone listens
+		t.Fatal("the feeder did not publish 1–3")
+	}
 	var once sync.Once
 	r.backend.onRead = func() {
 		once.Do(func() {
-			// Stored and published during the backlog read: 4 is also in the backlog the
-			// read returns, 5 and 6 may or may not be.
+			// Stored and published during the backlog read: 4–6 come live (held until
+			// the backlog is sent) and in the backlog the read returns.
 			for i := 0; i < 3; i++ {
 				r.reply(1)
 			}
-			time.Sleep(20 * time.Millisecond)
+			if !r.published(1, 6) {
+				t.Error("the feeder did not publish 4–6 during the backlog read")
+			}
 		})
 	}
 	c := r.connect(t, 7)
@@ -342,11 +356,16 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 		c.send(map[string]any{"type": "subscribe", "channel": "thread:9"})
 	}
 	fast.waitFor(t, "subscribed", func(ms []Message) bool { return len(ms) == 1 })
-	time.Sleep(20 * time.Millisecond)
+	// The slow reader is live once its `subscribed` is being written (and stuck): posts
+	// that came before would wait in its backlog, where nothing is dropped.
+	testkit.Eventually(t, 5*time.Second, "the slow reader's subscribed", func() bool { return slow.writes.Load() == 1 })
 	for i := 0; i < queueSize+50; i++ {
 		r.reply(9)
 		if i%16 == 0 {
-			time.Sleep(time.Millisecond) // a busy thread, not one burst: the fast reader keeps up
+			// Paces the writer and waits for nothing: a busy thread, not one burst, so
+			// the fast reader keeps up. (Waiting for it instead would let the slow
+			// reader's blocked write time out before its queue overflows.)
+			time.Sleep(time.Millisecond)
 		}
 	}
 	fast.waitFor(t, "every post", func(ms []Message) bool { return len(seqsOf(ms, TypePostCreated)) == queueSize+50 })
@@ -404,6 +423,7 @@ func TestFloodAndOversizedFrames(t *testing.T) {
 
 func TestNoGoroutineLeak(t *testing.T) {
 	r := newRig(t)
+	before := runtime.NumGoroutine()
 	for i := 0; i < 200; i++ {
 		c := newFakeConn()
 		done := make(chan struct{})
@@ -418,6 +438,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if n := r.hub.Subscribers("thread:3"); n != 0 {
 		t.Fatalf("%d subscribers left", n)
 	}
+	// A connection's reader and writer may end just after Serve returns.
+	testkit.Eventually(t, 5*time.Second, fmt.Sprintf("the goroutines of 200 closed connections to end (%d before)", before),
+		func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // serveAs runs a connection with an identity and reports when it ends.
@@ -448,18 +471,16 @@ func waitClosed(t *testing.T, c *fakeConn, done chan struct{}, reason string) {
 func TestCloseAllAtShutdown(t *testing.T) {
 	r := newRig(t)
 	a, aDone := r.serveAs(t, Identity{UserID: 3})
-	b, bDone := r.serveAs(t, Identity{})
+	b, _ := r.serveAs(t, Identity{})
 	for _, c := range []*fakeConn{a, b} {
 		c.send(map[string]any{"type": "ping"})
 		c.waitFor(t, "pong", func(ms []Message) bool { return len(seqsOf(ms, TypePong)) == 1 })
 	}
 	r.srv.CloseAll(5 * time.Second)
-	for _, d := range []chan struct{}{aDone, bDone} {
-		select {
-		case <-d:
-		default:
-			t.Fatal("CloseAll returned while a socket was still being served")
-		}
+	// Asked of the hub, which a socket leaves as ServeAs returns: serveAs's done channels
+	// close a moment later, on their own goroutines.
+	if n := r.hub.Clients(); n != 0 {
+		t.Fatalf("CloseAll returned while %d sockets were still being served", n)
 	}
 	waitClosed(t, a, aDone, "server stopping")
 	if want := string(websocket.FormatCloseMessage(websocket.CloseGoingAway, "server stopping")); b.closeMsg != want {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	porterstemmer "github.com/blevesearch/go-porterstemmer"
+
+	"jiayuan/app/fold"
 )
 
 // Token kinds the analyzers emit.
@@ -26,7 +28,7 @@ const (
 // the index never highlights (snippets are cut from the database's text), so the
 // indexing analyzers leave them zero and the index does not store them.
 type analyzer struct {
-	fold      *Folder
+	fold      *fold.Folder
 	kind      int
 	noOffsets bool
 }
@@ -77,7 +79,7 @@ func (a *analyzer) Analyze(input []byte) analysis.TokenStream {
 		pos++
 		f := a.fold.Rune(r)
 		switch {
-		case a.fold.isCJK(f):
+		case a.fold.IsCJK(f):
 			flushWord(i)
 			n := len(arena)
 			if a.kind == Unigrams {

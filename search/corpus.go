@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/longbridgeapp/opencc"
+
+	"jiayuan/app/fold"
 )
 
 // corpusWords are what the community writes about, in Simplified characters; the
@@ -85,7 +87,7 @@ func CJKRuns(rs []rune) [][]rune {
 	var out [][]rune
 	start := -1
 	for i := 0; i <= len(rs); i++ {
-		if i < len(rs) && IsCJK(rs[i]) {
+		if i < len(rs) && fold.IsCJK(rs[i]) {
 			if start < 0 {
 				start = i
 			}

@@ -16,6 +16,8 @@ import (
 	"github.com/blevesearch/bleve/v2/registry"
 	index "github.com/blevesearch/bleve_index_api"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"jiayuan/app/fold"
 )
 
 // Doc is what is indexed of a post: the text to search and the fields to filter on.
@@ -46,10 +48,10 @@ const format = "6"
 const analyzerBi = "jiayuan_bi"
 
 // Bleve resolves analyzers by name from a process-wide registry; they are registered
-// once, with the first Folder, since every Folder folds alike.
+// once, with the process's one Folder.
 var registerOnce sync.Once
 
-func register(f *Folder) {
+func register(f *fold.Folder) {
 	registerOnce.Do(func() {
 		a := &analyzer{fold: f, kind: Bigrams, noOffsets: true}
 		if err := registry.RegisterAnalyzer(analyzerBi, func(map[string]interface{}, *registry.Cache) (analysis.Analyzer, error) { return a, nil }); err != nil {
@@ -96,7 +98,7 @@ func newMapping() mapping.IndexMapping {
 // Index is the search index of posts.
 type Index struct {
 	idx  bleve.Index
-	fold *Folder
+	fold *fold.Folder
 	// The oldest and newest creation times indexed (Unix nanoseconds), for reading
 	// the newest posts first (see Search); kept in the index beside the posts.
 	minAt, maxAt atomic.Int64
@@ -120,7 +122,7 @@ var ErrInUse = errors.New("搜索索引正被另一个进程使用，请先停�
 const lockTimeout = "5s"
 
 // Open opens the index at path, creating it if missing; an empty path is in memory.
-func Open(path string, fold *Folder) (*Index, error) {
+func Open(path string, fold *fold.Folder) (*Index, error) {
 	register(fold)
 	var idx bleve.Index
 	var err error

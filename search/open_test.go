@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"jiayuan/app/testkit"
 	"jiayuan/search"
 )
 
@@ -33,11 +34,7 @@ func TestIndexInUseIsLeftAlone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go server.Run(ctx)
-	for deadline := time.Now().Add(10 * time.Second); server.Rebuilding(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("first build did not finish")
-		}
-	}
+	testkit.Eventually(t, 10*time.Second, "the first build to finish", func() bool { return !server.Rebuilding() })
 	before, err := os.Stat(filepath.Join(path, "store", "root.bolt"))
 	if err != nil {
 		t.Fatal(err)

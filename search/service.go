@@ -1,3 +1,11 @@
+// Package search finds posts by any text they contain, in Simplified or Traditional
+// characters, full- or half-width, with Bleve.
+//
+// Text is folded one character at a time (package fold) so that every byte offset of
+// the original stays exact; CJK text is indexed as single characters and as
+// overlapping pairs at the position of their first character, so a query of n
+// characters is a phrase of its n-1 pairs: every post containing the string matches,
+// and no other.
 package search
 
 import (
@@ -17,6 +25,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 )
@@ -41,7 +50,7 @@ const catchUpWindow = time.Minute
 // Service keeps the index in step with the database and answers searches.
 type Service struct {
 	path  string
-	fold  *Folder
+	fold  *fold.Folder
 	src   Source
 	log   *slog.Logger
 	queue chan int64
@@ -57,7 +66,7 @@ type Service struct {
 // recognised corruption or an older format) is deleted and rebuilt from the database
 // by Run; searches meanwhile get ErrRebuilding. An index another process holds is
 // ErrInUse, and any other failure to open is returned: both leave the index as it is.
-func NewService(path string, fold *Folder, src Source, log *slog.Logger) (*Service, error) {
+func NewService(path string, fold *fold.Folder, src Source, log *slog.Logger) (*Service, error) {
 	s := &Service{path: path, fold: fold, src: src, log: log, queue: make(chan int64, 65536)}
 	_, statErr := os.Stat(path)
 	idx, err := Open(path, fold)
@@ -110,7 +119,7 @@ func emptyDir(path string) bool {
 }
 
 // newIn creates an index in an empty directory (which Open takes for a broken index).
-func newIn(path string, fold *Folder) (*Index, error) {
+func newIn(path string, fold *fold.Folder) (*Index, error) {
 	if err := os.Remove(path); err != nil {
 		return nil, err
 	}
@@ -423,4 +432,4 @@ func (s *Service) Find(q *Query, size, from int) (*Result, error) {
 func (s *Service) Rebuilding() bool { return s.rebuilding.Load() }
 
 // Fold is the folder the index uses, for highlighting.
-func (s *Service) Fold() *Folder { return s.fold }
+func (s *Service) Fold() *fold.Folder { return s.fold }

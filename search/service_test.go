@@ -12,8 +12,10 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/sqlstore"
+	"jiayuan/app/testkit"
 	"jiayuan/search"
 )
 
@@ -39,7 +41,7 @@ func seedPosts(t *testing.T, st *sqlstore.Store, n int) {
 
 // seededStore opens a store in a new directory holding one thread of n posts, and a
 // folder.
-func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *search.Folder) {
+func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *fold.Folder) {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := sqlstore.Open(context.Background(), filepath.Join(dir, "j.db"))
@@ -48,11 +50,11 @@ func seededStore(t *testing.T, n int) (string, *sqlstore.Store, *search.Folder) 
 	}
 	t.Cleanup(func() { st.Close() })
 	seedPosts(t, st, n)
-	fold, err := search.NewFolder()
+	f, err := fold.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dir, st, fold
+	return dir, st, f
 }
 
 func count(t *testing.T, s *search.Service, q string) uint64 {
@@ -103,11 +105,7 @@ func TestRebuildsFromTheDatabase(t *testing.T) {
 			rctx, stop := context.WithCancel(ctx)
 			defer stop()
 			go s.Run(rctx)
-			for deadline := time.Now().Add(10 * time.Second); s.Rebuilding(); time.Sleep(10 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatal("rebuild did not finish")
-				}
-			}
+			testkit.Eventually(t, 10*time.Second, "the rebuild to finish", func() bool { return !s.Rebuilding() })
 			if n := count(t, s, "党员学习"); n != 50 {
 				t.Fatalf("after the rebuild %d posts found, want 50", n)
 			}

@@ -20,6 +20,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
 	"jiayuan/app/events"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
@@ -59,7 +60,7 @@ type Node struct {
 	Notify     *notify.Service
 	Moderation *moderation.Service
 	Markup     *markup.Renderer
-	Fold       *search.Folder
+	Fold       *fold.Folder
 
 	// Nil in a console:
 	Search *search.Service
@@ -136,7 +137,7 @@ func wire(ctx context.Context, cfg *config.Config, st Store, o Options) (*Node, 
 	if err := forum.SeedBoards(ctx, st, time.Now().UTC().Truncate(time.Millisecond)); err != nil {
 		return nil, fmt.Errorf("seed boards: %w", err)
 	}
-	if n.Fold, err = search.NewFolder(); err != nil {
+	if n.Fold, err = fold.Load(); err != nil {
 		return nil, err
 	}
 	guards, err := moderation.NewGuards(ctx, st, n.Fold.Rune, n.Log)

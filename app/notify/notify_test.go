@@ -16,6 +16,7 @@ import (
 	"jiayuan/app/markup"
 	"jiayuan/app/notify"
 	"jiayuan/app/sqlstore"
+	"jiayuan/app/testkit"
 	"jiayuan/policy"
 )
 
@@ -100,15 +101,14 @@ func (w *world) replies(tid, to int64, n int) []int64 {
 func (w *world) waitOwed(want []int64) {
 	w.t.Helper()
 	var ns []*notify.Notification
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	// A miss is reported below, notification by notification.
+	testkit.Poll(10*time.Second, func() bool {
 		var err error
 		if ns, err = w.st.ListNotifications(context.Background(), w.alice.ID, 0, 10000); err != nil {
 			w.t.Fatal(err)
 		}
-		if len(ns) >= len(want) {
-			break
-		}
-	}
+		return len(ns) >= len(want)
+	})
 	seen := map[int64]int{}
 	for _, n := range ns {
 		if n.Kind != notify.KindReply || n.ActorID != w.bob.ID {
@@ -235,7 +235,7 @@ func TestMissingIDHoldsTheCheckpoint(t *testing.T) {
 	w.bus.Subscribe(s.Handle)
 	run(t, s)
 	late := w.replies(tid, op, 3)
-	waitFor(t, func() bool { return g.reads.Load() >= 2 }) // the worker came back to the gap
+	testkit.Eventually(t, 10*time.Second, "the worker to come back to the gap", func() bool { return g.reads.Load() >= 2 })
 	g.hide.Store(0)
 	w.waitOwed(late)
 
@@ -248,15 +248,6 @@ func TestMissingIDHoldsTheCheckpoint(t *testing.T) {
 	w2.bus.Subscribe(s2.Handle)
 	run(t, s2)
 	w2.waitOwed(w2.replies(tid, op, 3)[1:])
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-	}
 }
 
 // TestApprovalBehindManyHeldPosts: with 150 posts held, approving the oldest notifies
@@ -274,7 +265,7 @@ func TestApprovalBehindManyHeldPosts(t *testing.T) {
 		}
 	}
 	stop := run(t, w.service())
-	waitFor(t, func() bool {
+	testkit.Eventually(t, 10*time.Second, "the checkpoint to pass the held posts", func() bool {
 		cp, err := w.st.NotifyCheckpoint(ctx)
 		return err == nil && cp >= held[len(held)-1]
 	})

@@ -27,6 +27,7 @@ import (
 	"jiayuan/app/moderation"
 	"jiayuan/app/node"
 	"jiayuan/app/sqlstore"
+	"jiayuan/app/testkit"
 	"jiayuan/app/web"
 	"jiayuan/policy"
 	"jiayuan/realtime"
@@ -385,10 +386,5 @@ func (e *env) userID(name string) int64 {
 // waitFor polls cond for up to five seconds: for what the bus followers do after a write.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met within 5 s")
+	testkit.Eventually(t, 5*time.Second, "the bus followers", cond)
 }

@@ -5,19 +5,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"jiayuan/app/testkit"
 )
 
 // waitUnread polls the API until the notifier has written what it should.
 func waitUnread(t *testing.T, c *client, want float64) map[string]any {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		m := c.do("GET", "/api/v1/notifications", nil).json(t)
-		if m["unread"].(float64) == want {
-			return m
-		}
-	}
-	t.Fatalf("unread never reached %v", want)
-	return nil
+	var m map[string]any
+	testkit.Eventually(t, 5*time.Second, fmt.Sprintf("unread to reach %v", want), func() bool {
+		m = c.do("GET", "/api/v1/notifications", nil).json(t)
+		return m["unread"].(float64) == want
+	})
+	return m
 }
 
 func TestNotifications(t *testing.T) {

@@ -49,8 +49,9 @@ func TestPagesSpeakThreeLanguages(t *testing.T) {
 	}
 }
 
-// TestBrowserWithoutJavaScript walks the forum with plain forms and links only.
-func TestBrowserWithoutJavaScript(t *testing.T) {
+// TestFormsWithoutJavaScript walks the forum with plain forms and links only, as a
+// browser without JavaScript would (the Browser tests of cmd/jiayuan run Chromium).
+func TestFormsWithoutJavaScript(t *testing.T) {
 	e := newEnv(t)
 	b := e.guest()
 	r := b.form("/register", map[string]string{"username": "chen", "password": "password-chen", "display_name": "陈晨", "next": "/b/xinyu"})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/search"
 )
@@ -90,7 +91,7 @@ func TestSearchCatchesUpLostMove(t *testing.T) {
 	}
 	admin.thread("leyou", "新主题", "后来的帖子") // moves the checkpoint to now
 
-	fold, err := search.NewFolder()
+	fold, err := fold.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

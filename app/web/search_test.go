@@ -6,24 +6,25 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"jiayuan/app/testkit"
 )
 
 // searchFor polls until the indexer has caught up and the query finds want hits.
 func searchFor(t *testing.T, c *client, q string, want int) map[string]any {
 	t.Helper()
 	var m map[string]any
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	if !testkit.Poll(10*time.Second, func() bool {
 		r := c.do("GET", "/api/v1/search?q="+url.QueryEscape(q), nil)
 		if r.Status != 200 {
-			continue // 503 while the new index is first built
+			return false // 503 while the new index is first built
 		}
 		m = r.json(t)
-		if int(m["total"].(float64)) == want {
-			return m
-		}
+		return int(m["total"].(float64)) == want
+	}) {
+		t.Fatalf("search %q never found %d hits; last answer %v", q, want, m)
 	}
-	t.Fatalf("search %q never found %d hits; last answer %v", q, want, m)
-	return nil
+	return m
 }
 
 func TestSearch(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"jiayuan/app/config"
 	"jiayuan/app/events"
@@ -29,8 +28,11 @@ func TestThreadCreatedNamesItsBoard(t *testing.T) {
 		t.Fatalf("an employee may post in only %v", boards)
 	}
 
-	// A follower reads the events on its own goroutine while the requests go on.
-	ctx, stop := context.WithCancel(context.Background())
+	// A follower reads the events on its own goroutine while the requests go on: after
+	// each request is answered (its event is published before the answer), while the
+	// connection reads its next one.
+	const writers, each = 6, 12
+	answered := make(chan struct{}, writers*each)
 	checked := make(chan int, 1)
 	var wrong []string
 	check := func(seen int) int {
@@ -55,14 +57,12 @@ func TestThreadCreatedNamesItsBoard(t *testing.T) {
 	}
 	go func() {
 		seen := 0
-		for ctx.Err() == nil {
+		for range answered {
 			seen = check(seen)
-			time.Sleep(time.Millisecond)
 		}
 		checked <- check(seen)
 	}()
 
-	const writers, each = 6, 12
 	var wg sync.WaitGroup
 	errs := make(chan string, writers*each)
 	for w := range writers {
@@ -72,11 +72,12 @@ func TestThreadCreatedNamesItsBoard(t *testing.T) {
 				if r := u.do("POST", "/api/v1/boards/"+slug+"/threads", map[string]string{"title": fmt.Sprintf("并发 %d-%d", w, i), "body": "同时开帖"}); r.Status != 201 {
 					errs <- fmt.Sprintf("%s: %d %s", slug, r.Status, r.Body)
 				}
+				answered <- struct{}{}
 			}
 		})
 	}
 	wg.Wait()
-	stop()
+	close(answered)
 	<-checked
 	close(errs)
 	for msg := range errs {

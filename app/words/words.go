@@ -88,7 +88,7 @@ type literal struct {
 type Matcher struct {
 	rules    []Rule
 	fold     func(rune) rune
-	bmp      []rune // fold of every Basic Multilingual Plane character, -1 for a filler
+	fillers  []uint64 // fillers(), kept at hand for normalize
 	ac       *ahocorasick.Automaton
 	literals []literal
 }
@@ -116,6 +116,19 @@ func isFiller(r rune) bool {
 	return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 }
 
+// fillers marks the fillers of the Basic Multilingual Plane, one bit each, so matching
+// a character is an index rather than a walk through Unicode's tables. Folding has its
+// own table (package fold): the matcher keeps none, however many lists it compiles.
+var fillers = sync.OnceValue(func() []uint64 {
+	bits := make([]uint64, 0x10000/64)
+	for r := range rune(0x10000) {
+		if isFiller(r) || r >= 0xD800 && r < 0xE000 {
+			bits[r/64] |= 1 << (r % 64)
+		}
+	}
+	return bits
+})
+
 func isWordRune(r rune) bool {
 	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 }
@@ -126,7 +139,7 @@ func Compile(rules []Rule, fold func(rune) rune) (*Matcher, error) {
 	if fold == nil {
 		fold = func(r rune) rune { return r }
 	}
-	m := &Matcher{rules: rules, fold: fold}
+	m := &Matcher{rules: rules, fold: fold, fillers: fillers()}
 	index := map[string]int{}
 	var patterns []string
 	for i, r := range rules {
@@ -158,16 +171,6 @@ func Compile(rules []Rule, fold func(rune) rune) (*Matcher, error) {
 		return nil, fmt.Errorf("词表无法编译 (the list cannot be compiled): %w", err)
 	}
 	m.ac = ac
-	// Fold the whole Basic Multilingual Plane once, so matching a character is an
-	// index into a table rather than a call through the fold function's map.
-	m.bmp = make([]rune, 0x10000)
-	for r := range rune(0x10000) {
-		if isFiller(r) || r >= 0xD800 && r < 0xE000 {
-			m.bmp[r] = -1
-		} else {
-			m.bmp[r] = fold(r)
-		}
-	}
 	return m, nil
 }
 
@@ -242,15 +245,8 @@ func (m *Matcher) normalize(text string, b *buffers) (norm []byte, starts []int3
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
-		var f rune
-		if r < 0x10000 {
-			f = m.bmp[r]
-		} else if isFiller(r) {
-			f = -1
-		} else {
-			f = m.fold(r)
-		}
-		if f >= 0 {
+		if r < 0x10000 && m.fillers[r/64]&(1<<(r%64)) == 0 || r >= 0x10000 && !isFiller(r) {
+			f := m.fold(r)
 			n := len(norm)
 			norm = utf8.AppendRune(norm, f)
 			for range len(norm) - n {

@@ -3,33 +3,24 @@ package words
 import (
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
-	"jiayuan/search"
+	"jiayuan/app/fold"
 )
 
-var (
-	folderOnce sync.Once
-	folder     *search.Folder
-)
-
-func fold(t testing.TB) func(rune) rune {
-	folderOnce.Do(func() {
-		f, err := search.NewFolder()
-		if err != nil {
-			t.Fatal(err)
-		}
-		folder = f
-	})
-	return folder.Rune
+func foldRune(t testing.TB) func(rune) rune {
+	f, err := fold.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Rune
 }
 
 func compile(t testing.TB, rules ...Rule) *Matcher {
 	t.Helper()
-	m, err := Compile(rules, fold(t))
+	m, err := Compile(rules, foldRune(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,12 +126,12 @@ func TestInvalidRules(t *testing.T) {
 		{Rule{"\xff", Block}, "UTF-8"},
 	}
 	for _, b := range bad {
-		_, err := Compile([]Rule{{"好词", Block}, {"另一个", Hold}, b.rule}, fold(t))
+		_, err := Compile([]Rule{{"好词", Block}, {"另一个", Hold}, b.rule}, foldRune(t))
 		if err == nil || !strings.Contains(err.Error(), "第 3 条") || !strings.Contains(err.Error(), b.why) {
 			t.Errorf("Compile(%q, %q): %v, want rule 3 and %q", b.rule.Pattern, b.rule.Action, err, b.why)
 		}
 	}
-	if m, err := Compile(nil, fold(t)); err != nil || m.Find("任何") != nil {
+	if m, err := Compile(nil, foldRune(t)); err != nil || m.Find("任何") != nil {
 		t.Fatalf("empty list: %v", err)
 	}
 }
@@ -235,7 +226,7 @@ func BenchmarkVerdict64KiB10kWords(b *testing.B) {
 
 func BenchmarkCompile10kWords(b *testing.B) {
 	rules := benchList(10000)
-	f := fold(b)
+	f := foldRune(b)
 	for b.Loop() {
 		if _, err := Compile(rules, f); err != nil {
 			b.Fatal(err)

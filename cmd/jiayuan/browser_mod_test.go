@@ -11,15 +11,17 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/moderation"
+	"jiayuan/app/testkit"
 )
 
 // waitJS polls a JavaScript expression until it is true.
 func waitJS(ctx context.Context, t *testing.T, expr, what string) {
 	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-			return
-		}
+	if testkit.Poll(15*time.Second, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		return err == nil && ok
+	}) {
+		return
 	}
 	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`main`)))
 	t.Fatalf("timed out waiting for %s\n%s", what, html)

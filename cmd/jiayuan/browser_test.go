@@ -15,6 +15,7 @@ import (
 
 	"jiayuan/app/config"
 	"jiayuan/app/node"
+	"jiayuan/app/testkit"
 )
 
 // chromium finds Debian's Chromium. In CI a missing browser fails the test: browser
@@ -244,13 +245,12 @@ func replyInBrowser(ctx context.Context, t *testing.T, threadURL, text string) {
 		t.Fatalf("reply %q: %v", text, err)
 	}
 	// Done when the page the form led to shows the reply.
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	if !testkit.Poll(15*time.Second, func() bool {
 		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.hash.startsWith('#p') && document.querySelector('.posts').innerText.includes(`+"`"+text+"`"+`)`))
-		if err == nil && shown {
-			return
-		}
+		return err == nil && shown
+	}) {
+		t.Fatalf("reply %q did not show", text)
 	}
-	t.Fatalf("reply %q did not show", text)
 }
 
 // TestBrowserLiveReplies: two people on one thread. One replies; the other sees it
@@ -282,16 +282,7 @@ func TestBrowserLiveReplies(t *testing.T) {
 	live := `document.querySelector('.live-dot.on') !== null`
 	waitTrue := func(ctx context.Context, expr, what string) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-			if err == nil && ok {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS(`main`)))
-		t.Fatalf("timed out waiting for %s\n%s", what, html)
+		waitJS(ctx, t, expr, what)
 	}
 	if err := chromedp.Do(reader, chromedp.Navigate(threadURL), chromedp.WaitVisible(chromedp.CSS(`#p1`))); err != nil {
 		t.Fatal(err)

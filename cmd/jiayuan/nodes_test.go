@@ -11,6 +11,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"jiayuan/app/moderation"
+	"jiayuan/app/testkit"
 )
 
 // TestTwoNodes: two servers share one database and an embedded NATS server. A reply
@@ -102,10 +103,5 @@ func TestTwoNodes(t *testing.T) {
 
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, within, what, cond)
 }

@@ -12,6 +12,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/node"
 	"jiayuan/search"
@@ -251,7 +252,7 @@ func TestShutdownOrder(t *testing.T) {
 	}
 
 	// Both replies were indexed before the index closed.
-	fold, err := search.NewFolder()
+	fold, err := fold.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"jiayuan/app/fold"
 	"jiayuan/app/words"
 	"jiayuan/policy"
-	"jiayuan/search"
 )
 
 // benchModeration measures the two budgets of issue #5 in this process: one policy
@@ -92,7 +92,7 @@ func benchModeration(ctx context.Context, w io.Writer, calls int) error {
 	fmt.Fprintf(w, "  budget p99 < 20 µs: %s\n", verdict)
 
 	// Words: 10,000 rules, a 64 KiB post.
-	fold, err := search.NewFolder()
+	fold, err := fold.Load()
 	if err != nil {
 		return err
 	}

@@ -1,15 +1,15 @@
-// Package search finds posts by any text they contain, in Simplified or Traditional
-// characters, full- or half-width, with Bleve.
+// Package fold maps each character to the one it is searched and matched as: full-
+// to half-width, upper to lower case, Traditional to Simplified. It folds one
+// character at a time, so every byte offset of the original text stays exact.
 //
-// Text is folded one character at a time (width, case, Traditional to Simplified) so
-// that every byte offset of the original stays exact; CJK text is indexed as single
-// characters and as overlapping pairs at the position of their first character, so a
-// query of n characters is a phrase of its n-1 pairs: every post containing the string
-// matches, and no other.
-package search
+// Search and the word list fold alike; the table behind it (256 KB) is built once per
+// process, on first use.
+package fold
 
 import (
 	"fmt"
+	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/longbridgeapp/opencc"
@@ -25,10 +25,15 @@ type Folder struct {
 // cjkRanges are the ideograph blocks whose Traditional forms are folded.
 var cjkRanges = [][2]rune{{0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0x20000, 0x2A6DF}}
 
-// NewFolder builds the per-character Traditional→Simplified table from OpenCC's
+// Load returns the process's Folder, built on the first call.
+func Load() (*Folder, error) { return load() }
+
+var load = sync.OnceValues(build)
+
+// build makes the per-character Traditional→Simplified table from OpenCC's
 // dictionaries. Whole-string conversion would use phrases and could change lengths;
 // one character at a time keeps every offset where it was.
-func NewFolder() (*Folder, error) {
+func build() (*Folder, error) {
 	cc, err := opencc.New("t2s")
 	if err != nil {
 		return nil, fmt.Errorf("opencc: %w", err)
@@ -89,10 +94,58 @@ func (f *Folder) String(s string) string {
 // IsCJK tells the ideographs that are indexed character by character.
 func IsCJK(r rune) bool { return unicode.Is(unicode.Han, r) }
 
-// isCJK is IsCJK through the folder's table.
-func (f *Folder) isCJK(r rune) bool {
+// IsCJK is the function IsCJK through the folder's table.
+func (f *Folder) IsCJK(r rune) bool {
 	if r >= 0 && r < 0x10000 && f.han != nil {
 		return f.han[r]
 	}
 	return IsCJK(r)
+}
+
+// Matches returns the byte ranges of text where any of terms occurs after folding,
+// sorted and not overlapping: what a snippet marks.
+func (f *Folder) Matches(text string, terms []string) [][2]int {
+	var runes []rune
+	var offs []int
+	for i, r := range text {
+		runes = append(runes, f.Rune(r))
+		offs = append(offs, i)
+	}
+	offs = append(offs, len(text))
+	hit := make([]bool, len(runes))
+	for _, t := range terms {
+		tr := []rune(f.String(strings.TrimSpace(t)))
+		if len(tr) == 0 {
+			continue
+		}
+		for i := 0; i+len(tr) <= len(runes); i++ {
+			if equalRunes(runes[i:i+len(tr)], tr) {
+				for j := i; j < i+len(tr); j++ {
+					hit[j] = true
+				}
+			}
+		}
+	}
+	var out [][2]int
+	for i := 0; i < len(hit); i++ {
+		if !hit[i] {
+			continue
+		}
+		j := i
+		for j < len(hit) && hit[j] {
+			j++
+		}
+		out = append(out, [2]int{offs[i], offs[j]})
+		i = j
+	}
+	return out
+}
+
+func equalRunes(a, b []rune) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
