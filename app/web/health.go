@@ -29,7 +29,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.Log.Warn("not ready", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: apiErrorBody{Code: "not_ready", Message: "数据库不可用 (database unreachable)"}})
+		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: apiErrorBody{Code: "not_ready", Message: s.pages.catalogs.Text(lang(c), "err_database_unreachable")}})
 	}
 	return c.SendString("ready")
 }
@@ -73,10 +73,8 @@ func (s *Server) measure(c *fiber.Ctx) error {
 }
 
 var (
-	errMetricsToken = &fault.Error{Kind: fault.KindUnauthorized, Code: "metrics_token",
-		Message: "读取指标须带 Authorization: Bearer <--metrics-token> (metrics need Authorization: Bearer with the --metrics-token)"}
-	errMetricsLocal = &fault.Error{Kind: fault.KindForbidden, Code: "metrics_local_only",
-		Message: "指标只对本机开放；远程读取请设置 --metrics-token (metrics are served to this machine only; set --metrics-token to read them from elsewhere)"}
+	errMetricsToken = &fault.Error{Kind: fault.KindUnauthorized, Code: "metrics_token", Key: "err_metrics_token"}
+	errMetricsLocal = &fault.Error{Kind: fault.KindForbidden, Code: "metrics_local_only", Key: "err_metrics_local"}
 )
 
 // metricsHandler serves the Prometheus metrics to whoever may read them. They say

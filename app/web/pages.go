@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -17,6 +16,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
+	"jiayuan/app/i18n"
 	"jiayuan/frontend"
 )
 
@@ -48,7 +48,7 @@ type asset struct {
 type pages struct {
 	tmpl     map[string]*template.Template
 	frag     *template.Template // the cacheable fragments: _*.html
-	catalogs map[string]map[string]string
+	catalogs i18n.Catalogs
 	assets   map[string]asset
 }
 
@@ -67,18 +67,11 @@ type view struct {
 }
 
 func newPages() (*pages, error) {
-	p := &pages{tmpl: map[string]*template.Template{}, catalogs: map[string]map[string]string{}, assets: map[string]asset{}}
-	for _, tag := range languages {
-		raw, err := fs.ReadFile(frontend.Catalogs, "i18n/"+tag.String()+".json")
-		if err != nil {
-			return nil, err
-		}
-		cat := map[string]string{}
-		if err := json.Unmarshal(raw, &cat); err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", tag, err)
-		}
-		p.catalogs[tag.String()] = cat
+	cats, err := i18n.Load()
+	if err != nil {
+		return nil, err
 	}
+	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: map[string]asset{}}
 	if err := fs.WalkDir(frontend.Static, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -241,6 +234,11 @@ func (p *pages) fragment(name string, data any) (template.HTML, error) {
 		return "", err
 	}
 	return template.HTML(b.String()), nil //nolint:gosec // output of html/template
+}
+
+// message is a domain error's message in the reader's language.
+func (s *Server) message(c *fiber.Ctx, err error) string {
+	return s.pages.catalogs.Message(lang(c), err)
 }
 
 func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
