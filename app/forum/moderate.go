@@ -121,7 +121,7 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 			return nil, fault.Invalid("board", "err_no_board_named", "board", *ch.Board)
 		}
 		if err := s.require(userID, to, "thread", "move"); err != nil {
-			return nil, fault.Forbidden("err_move_not_allowed", "name", to.Name, "slug", to.Slug)
+			return nil, fault.Forbidden("err_move_not_allowed", "name", to.Name)
 		}
 		patch.BoardID = &to.ID
 	}
