@@ -43,3 +43,19 @@ func TestErrorsInTheReadersLanguage(t *testing.T) {
 		t.Errorf("default language: %s", r.Body)
 	}
 }
+
+// TestSocketErrorsInTheReadersLanguage: an error frame speaks the language the socket
+// was opened in; its code stays the same.
+func TestSocketErrorsInTheReadersLanguage(t *testing.T) {
+	e := newEnv(t)
+	for lang, want := range map[string]string{"zh-Hans": "找不到主题", "zh-Hant": "找不到主題", "en": "thread not found"} {
+		ws, _, err := e.guest().in(lang).dial("http://" + e.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.send(map[string]any{"type": "subscribe", "channel": "thread:999999"})
+		if m := ws.next(); m["type"] != "error" || m["code"] != "not_found" || m["message"] != want {
+			t.Errorf("in %s: %v, want %q", lang, m, want)
+		}
+	}
+}
