@@ -120,7 +120,7 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 	}
 	DefaultAccess(b)
 	if err := s.store.CreateBoard(ctx, b); err != nil {
-		return nil, fault.Conflict("board_exists", "err_board_with_slug_exists")
+		return nil, fault.Conflict("board_exists", "err_board_exists")
 	}
 	s.ForgetBoards()
 	s.record(ctx, userID, "board.create", b, "board:"+b.Slug, nil, b)

@@ -80,7 +80,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	_, err = s.users.InsertOne(ctx, userDoc{ID: id, Username: u.Username, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: tm(u.CreatedAt),
 		Skeleton: accounts.Skeleton(u.Username)})
 	if err != nil {
-		return conflict(err, "username_taken", "err_username_taken_store")
+		return conflict(err, "username_taken", "err_username_taken")
 	}
 	u.ID = id
 	return nil

@@ -32,7 +32,7 @@ func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 		b.Slug, b.Name, b.NameHant, b.NameEn, b.Description, b.DescriptionHant, b.DescriptionEn, b.Position, b.ThreadCount, b.PostCount, ms(b.LastActivityAt), ms(b.CreatedAt),
 		b.Archived, b.ReadAccess, b.PostAccess)
 	if err != nil {
-		return conflict(err, "board_exists", "err_board_slug_taken")
+		return conflict(err, "board_exists", "err_board_exists")
 	}
 	b.ID, err = res.LastInsertId()
 	return err

@@ -30,7 +30,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	res, err := s.w.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, created_at, skeleton) VALUES (?, ?, ?, ?, ?)`,
 		u.Username, u.DisplayName, u.PasswordHash, ms(u.CreatedAt), accounts.Skeleton(u.Username))
 	if err != nil {
-		return conflict(err, "username_taken", "err_username_taken_store")
+		return conflict(err, "username_taken", "err_username_taken")
 	}
 	u.ID, err = res.LastInsertId()
 	return err
