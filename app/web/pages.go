@@ -20,8 +20,14 @@ import (
 	"jiayuan/frontend"
 )
 
-// Languages the UI speaks, Simplified Chinese first (the default).
-var languages = []language.Tag{language.SimplifiedChinese, language.TraditionalChinese, language.English}
+// Languages the UI speaks, those of the catalogs, Simplified Chinese first (the default).
+var languages = func() []language.Tag {
+	tags := make([]language.Tag, len(i18n.Languages))
+	for i, l := range i18n.Languages {
+		tags[i] = language.MustParse(l)
+	}
+	return tags
+}()
 
 var langMatcher = language.NewMatcher(languages)
 
