@@ -10,12 +10,37 @@ import (
 	"io/fs"
 	"strings"
 
+	"golang.org/x/text/language"
+
 	"jiayuan/app/fault"
 	"jiayuan/frontend"
 )
 
 // Languages are the catalogs' languages, the first the default.
 var Languages = []string{"zh-Hans", "zh-Hant", "en"}
+
+var matcher = func() language.Matcher {
+	tags := make([]language.Tag, len(Languages))
+	for i, l := range Languages {
+		tags[i] = language.MustParse(l)
+	}
+	return language.NewMatcher(tags)
+}()
+
+// Match picks the catalog language nearest to pref: an Accept-Language value
+// ("en-GB,en;q=0.8"), a tag ("zh-TW") or a POSIX locale ("zh_TW.UTF-8"). Nothing
+// near, or nothing given, is the default.
+func Match(pref string) string {
+	if strings.Contains(pref, "_") { // a locale: drop the charset and modifier
+		pref = strings.ReplaceAll(strings.FieldsFunc(pref, func(r rune) bool { return r == '.' || r == '@' })[0], "_", "-")
+	}
+	tags, _, err := language.ParseAcceptLanguage(pref)
+	if err != nil || len(tags) == 0 {
+		return Languages[0]
+	}
+	_, i, _ := matcher.Match(tags...)
+	return Languages[i]
+}
 
 // Catalogs maps a language to its texts by key.
 type Catalogs map[string]map[string]string

@@ -188,3 +188,16 @@ func TestFill(t *testing.T) {
 		}
 	}
 }
+
+// TestMatch: headers, tags and locales find their catalog; anything else the default.
+func TestMatch(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "zh-Hans", "nonsense;;": "zh-Hans",
+		"en-GB,en;q=0.8": "en", "zh-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-CN": "zh-Hans",
+		"zh_TW.UTF-8": "zh-Hant", "en_US.UTF-8@euro": "en", "C.UTF-8": "zh-Hans",
+	} {
+		if got := i18n.Match(in); got != want {
+			t.Errorf("Match(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"mime"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,17 +20,6 @@ import (
 	"jiayuan/app/i18n"
 	"jiayuan/frontend"
 )
-
-// Languages the UI speaks, those of the catalogs, Simplified Chinese first (the default).
-var languages = func() []language.Tag {
-	tags := make([]language.Tag, len(i18n.Languages))
-	for i, l := range i18n.Languages {
-		tags[i] = language.MustParse(l)
-	}
-	return tags
-}()
-
-var langMatcher = language.NewMatcher(languages)
 
 const langCookie = "jy_lang"
 
@@ -180,26 +170,16 @@ func authorUsername(users map[int64]*accounts.User, id int64) string {
 // Accept-Language, then Simplified Chinese.
 func lang(c *fiber.Ctx) string {
 	if q := c.Query("lang"); q != "" {
-		if tag, err := language.Parse(q); err == nil {
-			_, i, _ := langMatcher.Match(tag)
-			l := languages[i].String()
+		if _, err := language.Parse(q); err == nil {
+			l := i18n.Match(q)
 			c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: fiber.CookieSameSiteLaxMode})
 			return l
 		}
 	}
-	if ck := c.Cookies(langCookie); ck != "" {
-		for _, t := range languages {
-			if t.String() == ck {
-				return ck
-			}
-		}
+	if ck := c.Cookies(langCookie); slices.Contains(i18n.Languages, ck) {
+		return ck
 	}
-	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	if err != nil || len(tags) == 0 {
-		return languages[0].String()
-	}
-	_, i, _ := langMatcher.Match(tags...)
-	return languages[i].String()
+	return i18n.Match(c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // render executes a page template with the common view data.
