@@ -10,6 +10,7 @@ type Client struct {
 	userID int64
 	addr   string
 	check  func() string // re-checks the socket's credential: "" while it holds
+	say    func(key string, args ...any) string
 	send   chan *frame
 	// catchUp hands backlog frames to the writer one at a time: unbuffered, so a
 	// catch-up waits for the socket instead of filling the live queue.
@@ -35,7 +36,7 @@ type subscription struct {
 const maxPending = 1024
 
 func newClient(h *Hub, id Identity, queue int) *Client {
-	return &Client{hub: h, userID: id.UserID, addr: id.Addr, check: id.Check, send: make(chan *frame, queue),
+	return &Client{hub: h, userID: id.UserID, addr: id.Addr, check: id.Check, say: id.Say, send: make(chan *frame, queue),
 		catchUp: make(chan *frame), done: make(chan struct{}), subs: map[string]*subscription{}}
 }
 
@@ -121,7 +122,7 @@ func (c *Client) dropLocked(reason string) {
 // end stops a subscription the client may no longer have, and tells it why.
 func (c *Client) end(channel string, err error) {
 	if c.unsubscribe(channel) {
-		c.reply(denial(channel, err))
+		c.reply(c.denial(channel, err))
 	}
 }
 

@@ -251,12 +251,12 @@ func (h *Hub) clientsOf(userID int64) []*Client {
 }
 
 // denial turns an access error into the error frame that ends a subscription.
-func denial(channel string, err error) *frame {
+func (c *Client) denial(channel string, err error) *frame {
 	var fe *fault.Error
 	if errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		return errorFrame(channel, fe.Code, fe.Message)
+		return c.errorFrame(channel, fe.Code, fe.Key, fe.Args...)
 	}
-	return errorFrame(channel, "forbidden", "你不能再收听此频道 (you may no longer listen on this channel)")
+	return c.errorFrame(channel, "forbidden", "err_ws_no_longer_listen")
 }
 
 // all returns every connected client.

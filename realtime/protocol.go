@@ -4,7 +4,11 @@
 // missed from the database before going live, with no gap and no duplicate at the seam.
 package realtime
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"jiayuan/app/fault"
+)
 
 // Message is one frame of the protocol, in either direction.
 type Message struct {
@@ -66,6 +70,14 @@ func encode(m Message) *frame {
 	return &frame{channel: m.Channel, typ: m.Type, seq: m.Seq, data: b}
 }
 
-func errorFrame(channel, code, msg string) *frame {
-	return encode(Message{Type: TypeError, Channel: channel, Code: code, Message: msg})
+// errorFrame tells the client why, in the language its socket was opened in.
+func (c *Client) errorFrame(channel, code, key string, args ...any) *frame {
+	return encode(Message{Type: TypeError, Channel: channel, Code: code, Message: c.text(key, args...)})
+}
+
+func (c *Client) text(key string, args ...any) string {
+	if c.say == nil {
+		return (&fault.Error{Key: key, Args: args}).Error()
+	}
+	return c.say(key, args...)
 }

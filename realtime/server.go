@@ -80,6 +80,9 @@ type Identity struct {
 	Expires time.Time
 	// Caps on sockets per user and per address; 0 for none.
 	MaxPerUser, MaxPerAddr int
+	// Say puts a message key and its name, value arguments into the language the
+	// socket was opened in; nil gives the key and arguments as they are.
+	Say func(key string, args ...any) string
 }
 
 // Server accepts websocket connections and runs the protocol.
@@ -270,14 +273,14 @@ func (s *Server) read(conn Conn, c *Client) {
 			// Said once in a while, not for every message: the answers to a flood must
 			// not fill the flooder's own queue.
 			if refused%20 == 1 {
-				c.reply(errorFrame("", "rate_limited", "消息太频繁 (too many messages: slow down)"))
+				c.reply(c.errorFrame("", "rate_limited", "err_ws_too_many_messages"))
 			}
 			continue
 		}
 		tokens--
 		var m clientMessage
 		if err := json.Unmarshal(data, &m); err != nil {
-			c.reply(errorFrame("", "bad_message", "消息须为 JSON 对象 (a message must be a JSON object with a \"type\")"))
+			c.reply(c.errorFrame("", "bad_message", "err_ws_bad_message"))
 			continue
 		}
 		switch m.Type {
@@ -296,10 +299,10 @@ func (s *Server) read(conn Conn, c *Client) {
 			if c.unsubscribe(m.Channel) {
 				c.reply(encode(Message{Type: TypeUnsubscribed, Channel: m.Channel}))
 			} else {
-				c.reply(errorFrame(m.Channel, "not_subscribed", "未订阅此频道 (not subscribed to this channel)"))
+				c.reply(c.errorFrame(m.Channel, "not_subscribed", "err_ws_not_subscribed"))
 			}
 		default:
-			c.reply(errorFrame("", "unknown_type", "未知的消息类型 (unknown message type: use subscribe, unsubscribe or ping)"))
+			c.reply(c.errorFrame("", "unknown_type", "err_ws_unknown_type"))
 		}
 	}
 }
@@ -307,11 +310,11 @@ func (s *Server) read(conn Conn, c *Client) {
 func (s *Server) subscribe(c *Client, m clientMessage) {
 	ch := m.Channel
 	if c.subscriptions() >= MaxSubscriptions {
-		c.reply(errorFrame(ch, "too_many_subscriptions", "每个连接最多订阅 50 个频道 (at most 50 subscriptions per socket)"))
+		c.reply(c.errorFrame(ch, "too_many_subscriptions", "err_ws_too_many_subscriptions"))
 		return
 	}
 	if _, dup := c.channels()[ch]; dup {
-		c.reply(errorFrame(ch, "already_subscribed", "已订阅此频道 (already subscribed)"))
+		c.reply(c.errorFrame(ch, "already_subscribed", "err_ws_already_subscribed"))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -339,7 +342,7 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 	}
 	if latest-after > maxBacklog {
 		c.reply(encode(Message{Type: TypeTooFarBehind, Channel: ch, Seq: latest,
-			Message: "错过的回复太多，请刷新页面 (too many missed posts: reload the page)"}))
+			Message: c.text("err_ws_too_many_missed_posts")}))
 		return
 	}
 	// Join first, then read the backlog: a post committed after the join arrives live
@@ -351,7 +354,7 @@ func (s *Server) subscribe(c *Client, m clientMessage) {
 		if err == nil && full {
 			c.unsubscribe(ch)
 			c.reply(encode(Message{Type: TypeTooFarBehind, Channel: ch, Seq: latest,
-				Message: "错过的改动太多，请刷新页面 (too many missed changes: reload the page)"}))
+				Message: c.text("err_ws_too_many_missed_changes")}))
 			return
 		}
 		if err != nil {
@@ -394,17 +397,17 @@ const clockMargin = 5 * time.Second
 func (s *Server) refuse(c *Client, ch string, err error) {
 	var fe *fault.Error
 	if errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		c.reply(errorFrame(ch, fe.Code, fe.Message))
+		c.reply(c.errorFrame(ch, fe.Code, fe.Key, fe.Args...))
 		return
 	}
 	s.log.Error("authorize subscription", "channel", ch, "err", err)
-	c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
+	c.reply(c.errorFrame(ch, "internal", "err_ws_internal"))
 }
 
 func (s *Server) fail(c *Client, ch string, err error) {
 	s.log.Error("backlog", "channel", ch, "err", err)
 	c.unsubscribe(ch)
-	c.reply(errorFrame(ch, "internal", "服务器内部错误 (internal error)"))
+	c.reply(c.errorFrame(ch, "internal", "err_ws_internal"))
 }
 
 // ThreadOf parses "thread:<id>".

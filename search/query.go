@@ -3,7 +3,6 @@ package search
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
+
+	"jiayuan/app/fault"
 )
 
 // MaxQueryRunes bounds a query's length.
@@ -35,11 +36,11 @@ type Query struct {
 
 // Parse errors, each with a message a person can act on.
 var (
-	ErrEmpty      = errors.New("请输入要搜索的内容 (enter something to search for)")
-	ErrTooLong    = errors.New("搜索内容最多 200 个字符 (a search is at most 200 characters)")
-	ErrUnbalanced = errors.New("引号不成对 (a quote is not closed)")
-	ErrNoTerms    = errors.New("请至少输入一个要查找的词 (enter at least one word to find, not only exclusions or filters)")
-	ErrBadDate    = errors.New("日期格式应为 2026-01-31 (dates look like 2026-01-31)")
+	ErrEmpty      = fault.BadRequest("invalid_query", "err_search_empty")
+	ErrTooLong    = fault.BadRequest("invalid_query", "err_search_too_long")
+	ErrUnbalanced = fault.BadRequest("invalid_query", "err_search_unbalanced")
+	ErrNoTerms    = fault.BadRequest("invalid_query", "err_search_no_terms")
+	ErrBadDate    = fault.BadRequest("invalid_query", "err_search_bad_date")
 )
 
 // Parse reads a query: words and "quoted phrases" must all appear, -word must not,

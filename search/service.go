@@ -26,6 +26,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
 	"jiayuan/app/fold"
+	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 )
@@ -41,7 +42,7 @@ type Source interface {
 }
 
 // ErrRebuilding is the answer while the index is rebuilt from the database.
-var ErrRebuilding = errors.New("搜索索引正在重建，请稍后再试 (the search index is being rebuilt: try again in a moment)")
+var ErrRebuilding = fault.Unavailable("index_rebuilding", "err_search_rebuilding")
 
 // catchUpWindow is how far before its checkpoint the indexer rereads at start:
 // writes that committed out of order by less than this are not missed.

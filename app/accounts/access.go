@@ -13,8 +13,8 @@ import (
 const MaxTokens = 20
 
 var (
-	errTokenName     = fault.Invalid("name", "令牌名称须为 1–100 个字符 (token name must be 1–100 characters)")
-	errTooManyTokens = fault.Conflict("token_limit", "访问令牌最多 20 个，请先撤销一个不再使用的令牌 (at most 20 access tokens: revoke one you no longer use first)")
+	errTokenName     = fault.Invalid("name", "err_token_name_form")
+	errTooManyTokens = fault.Conflict("token_limit", "err_too_many_tokens")
 )
 
 // SetClock replaces the clock sessions are made and expire by (tests drive time).
@@ -61,7 +61,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, id string) error
 			return nil
 		}
 	}
-	return fault.NotFound("会话 (session)")
+	return fault.NotFound("session")
 }
 
 // Tokens lists a person's personal access tokens, oldest first.

@@ -21,7 +21,7 @@ import (
 // mixed in, and the skeleton check below catches digits posing as letters.
 var usernameRE = regexp.MustCompile(`^[a-z0-9_\-\p{Han}]{2,32}$`)
 
-var errUsername = fault.Invalid("username", "用户名须为 2–32 个拉丁字母、数字、汉字、下划线或连字符 (username must be 2–32 Latin letters, digits, Han characters, _ or -)")
+var errUsername = fault.Invalid("username", "err_username_form")
 
 // NormalizeUsername applies the PRECIS UsernameCaseMapped profile (RFC 8265: width
 // folding, so ａｄｍｉｎ is admin; lower case; NFC) and then the character rules.
@@ -81,7 +81,7 @@ func CleanDisplayName(name, username string) (string, error) {
 	return name, nil
 }
 
-var errDisplayName = fault.Invalid("display_name", "显示名称须为 1–50 个字符，且不含尖括号 (display name must be 1–50 characters without angle brackets)")
+var errDisplayName = fault.Invalid("display_name", "err_display_name_form")
 
 // DuplicateSkeleton is the stored skeleton of a user who already shared one with an
 // earlier user when skeletons were first computed: unique, and never the skeleton of

@@ -50,7 +50,7 @@ func (s *Service) HashPassword(password string) (string, error) {
 }
 
 // errBanned is the answer to a banned user, at sign-in and on every later request.
-var errBanned = fault.Forbidden("此账号已被封禁，请联系管理员 (this account is banned: contact an admin)")
+var errBanned = fault.Forbidden("err_banned")
 
 // Config wires a Service.
 type Config struct {
@@ -123,7 +123,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 				return nil, errUsernameTaken
 			}
 			// The skeleton index refused it: another name looks the same.
-			return nil, fault.Conflict("username_confusable", "该用户名与已有用户名过于相似 (this username looks too like an existing one)")
+			return nil, fault.Conflict("username_confusable", "err_username_confusable")
 		}
 		return nil, err
 	}
@@ -132,18 +132,18 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (*User, error)
 
 func checkPassword(p string) error {
 	if !utf8.ValidString(p) {
-		return fault.Invalid("password", "密码含有无效字符 (password is not valid UTF-8)")
+		return fault.Invalid("password", "err_password_not_utf8")
 	}
 	if n := utf8.RuneCountInString(p); n < 8 || len(p) > 256 {
-		return fault.Invalid("password", "密码长度须为 8–256 个字符 (password must be 8–256 characters)")
+		return fault.Invalid("password", "err_password_length")
 	}
 	return nil
 }
 
-var errUsernameTaken = fault.Conflict("username_taken", "该用户名已被使用 (this username is taken)")
+var errUsernameTaken = fault.Conflict("username_taken", "err_username_taken")
 
 // errBadLogin is deliberately the same for an unknown user and a wrong password.
-var errBadLogin = fault.Unauthorized("用户名或密码错误 (wrong username or password)")
+var errBadLogin = fault.Unauthorized("err_bad_login")
 
 // Login checks the password and opens a session. It returns the raw cookie value.
 func (s *Service) Login(ctx context.Context, username, password string) (*User, *Session, string, error) {

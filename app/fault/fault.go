@@ -1,4 +1,5 @@
-// Package fault defines the errors the domain returns and the safe messages they carry.
+// Package fault defines the errors the domain returns and the messages they carry, as
+// catalog keys with arguments.
 //
 // Handlers map these to HTTP statuses in one place; anything else is an internal error
 // whose text is logged and never shown to the client.
@@ -7,6 +8,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind classifies a domain error for the transport layer.
@@ -25,20 +27,29 @@ const (
 	KindUnavailable
 )
 
-// Error is a domain error with a message that is safe to show to the user.
+// Error is a domain error. It carries no prose: its message is a key into the catalogs
+// of frontend/i18n with named arguments, translated at the edge into the reader's
+// language, so one error reads right in each of them.
 type Error struct {
-	Kind    Kind
-	Code    string // machine-readable, e.g. "not_found", "invalid_title"
-	Message string // human-readable, safe to show
-	Field   string // the offending input field, if any
-	Err     error  // the cause, logged only
+	Kind  Kind
+	Code  string // machine-readable and stable (clients use it), e.g. "not_found", "invalid_title"
+	Key   string // the message's key in the catalogs, e.g. "err_title_empty"
+	Args  []any  // the message's arguments as name, value pairs: "max", 50, "has", 61
+	Field string // the offending input field, if any
+	Err   error  // the cause, logged only
 }
 
+// Error gives the key and its arguments, for the log; readers get the translation.
 func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+	var b strings.Builder
+	b.WriteString(e.Key)
+	for i := 0; i+1 < len(e.Args); i += 2 {
+		fmt.Fprintf(&b, " %v=%q", e.Args[i], fmt.Sprint(e.Args[i+1]))
 	}
-	return e.Message
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	return b.String()
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -59,49 +70,53 @@ var (
 	ErrLocked       = &Error{Kind: KindLocked}
 )
 
-// NotFound says that the named thing does not exist.
+// NotFoundPrefix begins the key of every not-found message: NotFound("board") reads
+// the catalogs' "not_found_board".
+const NotFoundPrefix = "not_found_"
+
+// NotFound says that the named thing ("board", "thread", "post"…) does not exist.
 func NotFound(what string) *Error {
-	return &Error{Kind: KindNotFound, Code: "not_found", Message: what + " not found"}
+	return &Error{Kind: KindNotFound, Code: "not_found", Key: NotFoundPrefix + what}
 }
 
 // Forbidden says the user may not do this.
-func Forbidden(msg string) *Error {
-	return &Error{Kind: KindForbidden, Code: "forbidden", Message: msg}
+func Forbidden(key string, args ...any) *Error {
+	return &Error{Kind: KindForbidden, Code: "forbidden", Key: key, Args: args}
 }
 
 // Unauthorized says the user must sign in first.
-func Unauthorized(msg string) *Error {
-	return &Error{Kind: KindUnauthorized, Code: "unauthorized", Message: msg}
+func Unauthorized(key string, args ...any) *Error {
+	return &Error{Kind: KindUnauthorized, Code: "unauthorized", Key: key, Args: args}
 }
 
 // Conflict says the request clashes with existing data (a taken username, say).
-func Conflict(code, msg string) *Error {
-	return &Error{Kind: KindConflict, Code: code, Message: msg}
+func Conflict(code, key string, args ...any) *Error {
+	return &Error{Kind: KindConflict, Code: code, Key: key, Args: args}
 }
 
 // Invalid says an input field is wrong and how.
-func Invalid(field, format string, args ...any) *Error {
-	return &Error{Kind: KindInvalid, Code: "invalid_" + field, Field: field, Message: fmt.Sprintf(format, args...)}
+func Invalid(field, key string, args ...any) *Error {
+	return &Error{Kind: KindInvalid, Code: "invalid_" + field, Field: field, Key: key, Args: args}
 }
 
 // Locked says the target refuses changes (a locked thread).
-func Locked(msg string) *Error {
-	return &Error{Kind: KindLocked, Code: "locked", Message: msg}
+func Locked(key string, args ...any) *Error {
+	return &Error{Kind: KindLocked, Code: "locked", Key: key, Args: args}
 }
 
 // TooMany says the caller is rate limited.
-func TooMany(msg string) *Error {
-	return &Error{Kind: KindTooMany, Code: "rate_limited", Message: msg}
+func TooMany(key string, args ...any) *Error {
+	return &Error{Kind: KindTooMany, Code: "rate_limited", Key: key, Args: args}
 }
 
 // BadRequest says the request itself is malformed (not JSON, not UTF-8).
-func BadRequest(code, msg string) *Error {
-	return &Error{Kind: KindBadRequest, Code: code, Message: msg}
+func BadRequest(code, key string, args ...any) *Error {
+	return &Error{Kind: KindBadRequest, Code: code, Key: key, Args: args}
 }
 
 // Unavailable says the service cannot answer just now (an index rebuilding).
-func Unavailable(code, msg string) *Error {
-	return &Error{Kind: KindUnavailable, Code: code, Message: msg}
+func Unavailable(code, key string, args ...any) *Error {
+	return &Error{Kind: KindUnavailable, Code: code, Key: key, Args: args}
 }
 
 // KindOf returns the kind of err, KindInternal for anything that is not an *Error.

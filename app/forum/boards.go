@@ -44,7 +44,7 @@ func (s *Service) requireManage(userID int64) error {
 	if s.auth.Allowed(userID, "*", "boards", "manage") {
 		return nil
 	}
-	return deny(userID, "只有管理员可以管理版块 (only admins manage boards)")
+	return deny(userID, "err_only_admins_manage_boards")
 }
 
 // apply checks and copies the set fields of in onto b.
@@ -66,13 +66,13 @@ func (in *BoardInput) apply(b *Board) error {
 		v := strings.TrimSpace(*t.v)
 		n := utf8.RuneCountInString(v)
 		if !utf8.ValidString(v) || n > t.max || strings.ContainsAny(v, "\x00<>") || (strings.HasPrefix(t.field, "name") && n == 0) {
-			return fault.Invalid(t.field, "%s 须为 1–%d 个字符，不含尖括号 (%s must be 1–%d characters without angle brackets)", t.field, t.max, t.field, t.max)
+			return fault.Invalid(t.field, "err_field_length", "field", t.field, "max", t.max)
 		}
 		*t.dst = v
 	}
 	if in.Position != nil {
 		if *in.Position < 0 || *in.Position > 10000 {
-			return fault.Invalid("position", "position 须在 0 到 10000 之间 (position must be 0 to 10000)")
+			return fault.Invalid("position", "err_position_0_10000")
 		}
 		b.Position = *in.Position
 	}
@@ -81,13 +81,13 @@ func (in *BoardInput) apply(b *Board) error {
 	}
 	if in.ReadAccess != nil {
 		if !ValidAccess(*in.ReadAccess, true) {
-			return fault.Invalid("read_access", "read_access 须为 public、staff、party、moderators 或 branch:<支部名> (read_access must be public, staff, party, moderators or branch:<name>)")
+			return fault.Invalid("read_access", "err_read_access")
 		}
 		b.ReadAccess = *in.ReadAccess
 	}
 	if in.PostAccess != nil {
 		if !ValidAccess(*in.PostAccess, false) {
-			return fault.Invalid("post_access", "post_access 须为 staff、party、moderators 或 branch:<支部名> (post_access must be staff, party, moderators or branch:<name>)")
+			return fault.Invalid("post_access", "err_post_access")
 		}
 		b.PostAccess = *in.PostAccess
 	}
@@ -100,10 +100,10 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 		return nil, err
 	}
 	if !slugRE.MatchString(in.Slug) {
-		return nil, fault.Invalid("slug", "slug 须为 2–32 个小写字母、数字或连字符，以字母开头 (slug must be 2–32 lower-case letters, digits or -, starting with a letter)")
+		return nil, fault.Invalid("slug", "err_slug_form")
 	}
 	if in.Name == nil {
-		return nil, fault.Invalid("name", "请给版块起个名字 (give the board a name)")
+		return nil, fault.Invalid("name", "err_give_board_name")
 	}
 	all, err := s.store.ListBoards(ctx)
 	if err != nil {
@@ -120,7 +120,7 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 	}
 	DefaultAccess(b)
 	if err := s.store.CreateBoard(ctx, b); err != nil {
-		return nil, fault.Conflict("board_exists", "已有这个 slug 的版块 (a board with this slug exists)")
+		return nil, fault.Conflict("board_exists", "err_board_exists")
 	}
 	s.ForgetBoards()
 	s.record(ctx, userID, "board.create", b, "board:"+b.Slug, nil, b)
@@ -136,7 +136,7 @@ func (s *Service) UpdateBoard(ctx context.Context, userID int64, slug string, in
 	}
 	old, err := s.store.BoardBySlug(ctx, slug)
 	if err != nil {
-		return nil, notFound(err, "版块 (board)")
+		return nil, notFound(err, "board")
 	}
 	b := *old
 	if err := in.apply(&b); err != nil {
@@ -185,7 +185,7 @@ func (s *Service) boardBySlug(ctx context.Context, slug string) (*Board, error) 
 	if b, ok := set.bySlug[slug]; ok {
 		return b, nil
 	}
-	return nil, fault.NotFound("版块 (board)")
+	return nil, fault.NotFound("board")
 }
 
 // ForgetBoards drops the copy of the boards; the next read loads them again. Call it on

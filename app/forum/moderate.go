@@ -2,7 +2,6 @@ package forum
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -100,7 +99,7 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 		}
 	}
 	if !any {
-		return nil, fault.Invalid("body", "没有要修改的内容：可改 pinned、locked、title、board (nothing to change: send pinned, locked, title or board)")
+		return nil, fault.Invalid("body", "err_nothing_to_change")
 	}
 	patch.Pinned, patch.Locked = ch.Pinned, ch.Locked
 	if ch.Title != nil {
@@ -111,7 +110,7 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 		if title, held, err := s.screenText(title); err != nil {
 			return nil, err
 		} else if held {
-			return nil, fault.Invalid("title", "标题含有需要审核的词语，请修改 (the title contains words that need review: please change it)")
+			return nil, fault.Invalid("title", "err_title_needs_review")
 		} else {
 			patch.Title = &title
 		}
@@ -119,10 +118,10 @@ func (s *Service) UpdateThread(ctx context.Context, userID, threadID int64, ch T
 	if ch.Board != nil && *ch.Board != b.Slug {
 		to, err = s.boardBySlug(ctx, *ch.Board)
 		if err != nil {
-			return nil, fault.Invalid("board", "没有这个版块：%s (there is no board %q)", *ch.Board, *ch.Board)
+			return nil, fault.Invalid("board", "err_no_board_named", "board", *ch.Board)
 		}
 		if err := s.require(userID, to, "thread", "move"); err != nil {
-			return nil, fault.Forbidden(fmt.Sprintf("你不能把主题移到「%s」(you may not move threads into %s)", to.Name, to.Slug))
+			return nil, fault.Forbidden("err_move_not_allowed", "name", to.Name)
 		}
 		patch.BoardID = &to.ID
 	}
@@ -189,7 +188,7 @@ func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Po
 		}
 	}
 	if len(boards) == 0 {
-		return nil, nil, nil, deny(userID, "你不是任何版块的版主 (you moderate no board)")
+		return nil, nil, nil, deny(userID, "err_moderate_no_board")
 	}
 	ps, err := s.store.HeldPosts(ctx, 500)
 	if err != nil {
@@ -213,7 +212,7 @@ func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Po
 func (s *Service) Review(ctx context.Context, userID, postID int64, approve bool) (*Post, error) {
 	p, err := s.store.PostByID(ctx, postID)
 	if err != nil {
-		return nil, notFound(err, "帖子 (post)")
+		return nil, notFound(err, "post")
 	}
 	_, b, err := s.ThreadAndBoard(ctx, p.ThreadID)
 	if err != nil {
@@ -223,7 +222,7 @@ func (s *Service) Review(ctx context.Context, userID, postID int64, approve bool
 		return nil, err
 	}
 	if !p.Held {
-		return nil, fault.Conflict("not_held", "这条帖子不在待审核队列中 (this post is not waiting for review)")
+		return nil, fault.Conflict("not_held", "err_post_not_held")
 	}
 	at := s.now()
 	if !approve {
@@ -275,7 +274,7 @@ func (s *Service) allPosts(ctx context.Context, threadID int64) ([]*Post, error)
 // keeping their conversation tree; from's address then leads to into.
 func (s *Service) MergeThreads(ctx context.Context, userID, from, into int64) (*Thread, error) {
 	if from == into {
-		return nil, fault.Invalid("into", "不能把主题合并到它自己 (a thread cannot be merged into itself)")
+		return nil, fault.Invalid("into", "err_merge_into_itself")
 	}
 	src, sb, err := s.Thread(ctx, userID, from)
 	if err != nil {
@@ -291,7 +290,7 @@ func (s *Service) MergeThreads(ctx context.Context, userID, from, into int64) (*
 		}
 	}
 	if dst.Locked {
-		return nil, fault.Locked("目标主题已锁定 (the thread to merge into is locked)")
+		return nil, fault.Locked("err_merge_into_locked")
 	}
 	posts, err := s.allPosts(ctx, from)
 	if err != nil {
@@ -346,7 +345,7 @@ func (s *Service) SplitThread(ctx context.Context, userID, threadID int64, postI
 	to := b
 	if board != "" && board != b.Slug {
 		if to, err = s.boardBySlug(ctx, board); err != nil {
-			return nil, fault.Invalid("board", "没有这个版块：%s (there is no board %q)", board, board)
+			return nil, fault.Invalid("board", "err_no_board_named", "board", board)
 		}
 		if err := s.require(userID, to, "thread", "split"); err != nil {
 			return nil, err
@@ -356,7 +355,7 @@ func (s *Service) SplitThread(ctx context.Context, userID, threadID int64, postI
 		return nil, err
 	}
 	if len(postIDs) == 0 || len(postIDs) > 1000 {
-		return nil, fault.Invalid("post_ids", "请选择 1 到 1000 条回复 (choose between 1 and 1000 replies)")
+		return nil, fault.Invalid("post_ids", "err_split_count")
 	}
 	found, err := s.store.PostsByIDs(ctx, postIDs)
 	if err != nil {
@@ -366,10 +365,10 @@ func (s *Service) SplitThread(ctx context.Context, userID, threadID int64, postI
 	for _, id := range postIDs {
 		p, ok := found[id]
 		if !ok || p.ThreadID != threadID {
-			return nil, fault.Invalid("post_ids", "帖子 %d 不在这个主题里 (post %d is not in this thread)", id, id)
+			return nil, fault.Invalid("post_ids", "err_post_not_in_thread", "id", id)
 		}
 		if p.Seq == 1 {
-			return nil, fault.Invalid("post_ids", "主楼不能分出去 (the opening post cannot be split off)")
+			return nil, fault.Invalid("post_ids", "err_split_opening_post")
 		}
 		if !slices.Contains(posts, p) {
 			posts = append(posts, p)

@@ -92,11 +92,11 @@ type Moderation struct {
 // BoardDomain is the policy domain of a board.
 func BoardDomain(slug string) string { return "board:" + slug }
 
-func deny(userID int64, msg string) error {
+func deny(userID int64, key string) error {
 	if userID == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
-	return fault.Forbidden(msg)
+	return fault.Forbidden(key)
 }
 
 // require asks the policy whether the user may act on object in b.
@@ -104,7 +104,7 @@ func (s *Service) require(userID int64, b *Board, object, action string) error {
 	if s.auth.Allowed(userID, BoardDomain(b.Slug), object, action) {
 		return nil
 	}
-	return deny(userID, "你没有权限执行此操作 (you are not allowed to do this)")
+	return deny(userID, "err_not_allowed_to_do")
 }
 
 // access asks whether the user may read or post in b, by the board's access level: a
@@ -142,9 +142,9 @@ func (s *Service) requireRead(userID int64, b *Board, what string) error {
 		return fault.NotFound(what)
 	}
 	if userID == 0 {
-		return fault.Unauthorized("请先登录后阅读此版块 (sign in to read this board)")
+		return fault.Unauthorized("err_sign_in_read_board")
 	}
-	return fault.Forbidden("此版块仅对部分成员开放 (this board is open to some members only)")
+	return fault.Forbidden("err_board_open_some_members")
 }
 
 // maySee says whether the user may see p itself, in a board they may read: a post held
@@ -169,13 +169,13 @@ func (s *Service) MayShow(userID int64, b *Board, p *Post) bool {
 
 func (s *Service) requirePost(ctx context.Context, userID int64, b *Board) error {
 	if userID == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	if b.Archived {
-		return fault.Forbidden("此版块已归档，不能发帖 (this board is archived: nobody can post in it)")
+		return fault.Forbidden("err_board_archived_nobody_can")
 	}
 	if !s.access(userID, b, "post") {
-		return fault.Forbidden("你没有在此版块发帖的权限 (you may not post in this board)")
+		return fault.Forbidden("err_may_not_post_in")
 	}
 	if s.guard != nil {
 		return s.guard.CheckSilence(ctx, userID, b.Slug)
@@ -189,7 +189,7 @@ func (s *Service) CanRead(userID int64, slug string) error {
 	if err != nil {
 		return err
 	}
-	return s.requireRead(userID, b, "版块 (board)")
+	return s.requireRead(userID, b, "board")
 }
 
 // AllBoards lists every board in display order, readable or not; callers filter with
@@ -224,7 +224,7 @@ func (s *Service) Board(ctx context.Context, userID int64, slug string) (*Board,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.requireRead(userID, b, "版块 (board)"); err != nil {
+	if err := s.requireRead(userID, b, "board"); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -237,9 +237,9 @@ func (s *Service) Threads(ctx context.Context, userID int64, slug string, after 
 	// (see boardBySlug): read it from the store, as the board list does.
 	b, err := s.store.BoardBySlug(ctx, slug)
 	if err != nil {
-		return nil, nil, nil, notFound(err, "版块 (board)")
+		return nil, nil, nil, notFound(err, "board")
 	}
-	if err := s.requireRead(userID, b, "版块 (board)"); err != nil {
+	if err := s.requireRead(userID, b, "board"); err != nil {
 		return nil, nil, nil, err
 	}
 	ts, err := s.store.ListThreads(ctx, b.ID, after, limit+1)
@@ -257,7 +257,7 @@ func (s *Service) Threads(ctx context.Context, userID int64, slug string, after 
 
 // Thread returns a thread and its board, if the user may read the board.
 func (s *Service) Thread(ctx context.Context, userID, id int64) (*Thread, *Board, error) {
-	return s.thread(ctx, userID, id, "主题 (thread)")
+	return s.thread(ctx, userID, id, "thread")
 }
 
 // thread is Thread, answering a private board's outsiders that what was not found.
@@ -343,7 +343,7 @@ func (s *Service) CreateThread(ctx context.Context, userID int64, slug, title, b
 	}
 	if titleHeld {
 		// A thread's title is shown in every list, so it cannot wait hidden like a post.
-		return nil, nil, fault.Invalid("title", "标题含有需要审核的词语，请修改 (the title contains words that need review: please change it)")
+		return nil, nil, fault.Invalid("title", "err_title_needs_review")
 	}
 	body, held, err := s.screenText(body)
 	if err != nil {
@@ -370,7 +370,7 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 		return nil, err
 	}
 	if t.Locked {
-		return nil, fault.Locked("主题已锁定，不能回复 (this thread is locked)")
+		return nil, fault.Locked("err_thread_locked")
 	}
 	if err := CheckBody(body); err != nil {
 		return nil, err
@@ -387,7 +387,7 @@ func (s *Service) Reply(ctx context.Context, userID, threadID int64, body string
 		// A post that is not there, is in another thread, or that the writer may not see
 		// (held, hidden) is answered as one of another thread.
 		if errors.Is(err, fault.ErrNotFound) || err == nil && (parent.ThreadID != threadID || !s.maySee(userID, b, parent)) {
-			return nil, fault.Invalid("reply_to", "reply_to 须为本主题中的帖子 (reply_to must be a post of this thread)")
+			return nil, fault.Invalid("reply_to", "err_reply_to_not_in_thread")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("look up reply_to post %d: %w", replyTo, err)
@@ -445,7 +445,7 @@ func (s *Service) EditPost(ctx context.Context, userID, postID int64, body strin
 		return nil, err
 	}
 	if p.Deleted {
-		return nil, fault.Conflict("post_deleted", "帖子已删除，不能编辑 (this post is deleted and cannot be edited)")
+		return nil, fault.Conflict("post_deleted", "err_edit_post_deleted")
 	}
 	if err := CheckBody(body); err != nil {
 		return nil, err
@@ -514,7 +514,7 @@ func (s *Service) PostFor(ctx context.Context, userID, postID int64, verb string
 // ownPost loads a post and checks verb_own (for its author) or verb_any (for others).
 func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string) (*Post, *Board, error) {
 	if userID == 0 {
-		return nil, nil, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, nil, fault.Unauthorized("err_sign_in_first")
 	}
 	p, b, err := s.postAndBoard(ctx, userID, postID)
 	if err != nil {
@@ -525,7 +525,7 @@ func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string
 		action = verb + "_own"
 	}
 	if !s.auth.Allowed(userID, BoardDomain(b.Slug), "post", action) {
-		return nil, nil, fault.Forbidden("只能修改自己的帖子 (you can only change your own posts)")
+		return nil, nil, fault.Forbidden("err_can_only_change_own")
 	}
 	if p.AuthorID == userID && s.guard != nil {
 		if err := s.guard.CheckSilence(ctx, userID, b.Slug); err != nil {
@@ -540,18 +540,18 @@ func (s *Service) ownPost(ctx context.Context, userID, postID int64, verb string
 // zero-width joiners) are dropped, so a title cannot show one text and hold another.
 func CleanTitle(title string) (string, error) {
 	if !utf8.ValidString(title) {
-		return "", fault.Invalid("title", "标题含有无效的 UTF-8 字符 (title is not valid UTF-8)")
+		return "", fault.Invalid("title", "err_title_not_utf8")
 	}
 	if strings.IndexFunc(title, unicode.IsControl) >= 0 {
-		return "", fault.Invalid("title", "标题不能包含换行或控制字符 (title must not contain line breaks or control characters)")
+		return "", fault.Invalid("title", "err_title_control")
 	}
 	title = strings.TrimSpace(markup.StripControls(title))
 	n := utf8.RuneCountInString(title)
 	if n == 0 {
-		return "", fault.Invalid("title", "标题不能为空 (title must not be empty)")
+		return "", fault.Invalid("title", "err_title_not_empty")
 	}
 	if n > MaxTitleRunes {
-		return "", fault.Invalid("title", "标题最多 %d 个字符，现为 %d (title must be at most %d characters, it has %d)", MaxTitleRunes, n, MaxTitleRunes, n)
+		return "", fault.Invalid("title", "err_title_too_long", "max", MaxTitleRunes, "has", n)
 	}
 	return title, nil
 }
@@ -559,16 +559,16 @@ func CleanTitle(title string) (string, error) {
 // CheckBody checks a post body's encoding and size.
 func CheckBody(body string) error {
 	if !utf8.ValidString(body) {
-		return fault.Invalid("body", "正文含有无效的 UTF-8 字符 (body is not valid UTF-8)")
+		return fault.Invalid("body", "err_post_body_not_utf8")
 	}
 	if strings.TrimSpace(body) == "" {
-		return fault.Invalid("body", "正文不能为空 (body must not be empty)")
+		return fault.Invalid("body", "err_body_not_empty")
 	}
 	if len(body) > MaxBodyBytes {
-		return fault.Invalid("body", "正文最多 64 KiB，现为 %d 字节 (body must be at most 64 KiB, it has %d bytes)", len(body), len(body))
+		return fault.Invalid("body", "err_body_too_long", "has", len(body))
 	}
 	if strings.ContainsRune(body, 0) {
-		return fault.Invalid("body", "正文不能包含 NUL 字符 (body must not contain NUL characters)")
+		return fault.Invalid("body", "err_body_nul")
 	}
 	return nil
 }
@@ -589,7 +589,7 @@ func (s *Service) Post(ctx context.Context, userID, postID int64) (*Post, error)
 }
 
 func (s *Service) postAndBoard(ctx context.Context, userID, postID int64) (*Post, *Board, error) {
-	const what = "帖子 (post)"
+	const what = "post"
 	p, err := s.store.PostByID(ctx, postID)
 	if err != nil {
 		return nil, nil, notFound(err, what)
@@ -623,7 +623,7 @@ func (s *Service) MayRead(ctx context.Context, userID int64, p *Post) (bool, err
 // PostByID returns one post.
 func (s *Service) PostByID(ctx context.Context, id int64) (*Post, error) {
 	p, err := s.store.PostByID(ctx, id)
-	return p, notFound(err, "帖子 (post)")
+	return p, notFound(err, "post")
 }
 
 // PostsAfter returns up to limit posts of a thread with seq > after.
@@ -635,7 +635,7 @@ func (s *Service) PostsAfter(ctx context.Context, threadID, after int64, limit i
 func (s *Service) ThreadAndBoard(ctx context.Context, id int64) (*Thread, *Board, error) {
 	t, err := s.store.ThreadByID(ctx, id)
 	if err != nil {
-		return nil, nil, notFound(err, "主题 (thread)")
+		return nil, nil, notFound(err, "thread")
 	}
 	b, err := s.store.BoardByID(ctx, t.BoardID)
 	return t, b, err

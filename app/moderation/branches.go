@@ -32,7 +32,7 @@ type Branch struct {
 func (s *Service) branch(ctx context.Context, name string) (*Branch, error) {
 	r, err := s.store.RecordByKey(ctx, kindBranch, name)
 	if errors.Is(err, fault.ErrNotFound) {
-		return nil, fault.Invalid("branch", "没有这个支部：%q (there is no branch %q)", name, name)
+		return nil, fault.Invalid("branch", "err_no_such_branch_named", "branch", name)
 	} else if err != nil {
 		return nil, err
 	}
@@ -61,11 +61,11 @@ func (s *Service) createBranch(ctx context.Context, actorID int64, name, descrip
 	name = strings.TrimSpace(name)
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) < 1 || utf8.RuneCountInString(name) > 50 ||
 		strings.ContainsAny(name, ",:*\"'<>/\\") || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return nil, fault.Invalid("name", "支部名称须为 1–50 个字符，不含 , : * 引号 尖括号 斜杠 (a branch name is 1–50 characters without , : * quotes <> or slashes)")
+		return nil, fault.Invalid("name", "err_branch_name_form")
 	}
 	description = strings.TrimSpace(description)
 	if !utf8.ValidString(description) || utf8.RuneCountInString(description) > 500 {
-		return nil, fault.Invalid("description", "描述最多 500 个字符 (the description is at most 500 characters)")
+		return nil, fault.Invalid("description", "err_description_at_most_500")
 	}
 	b := &Branch{Name: name, Description: description, CreatedAt: s.now()}
 	r, err := records.New(kindBranch, name, "", "", b.CreatedAt, b)
@@ -74,7 +74,7 @@ func (s *Service) createBranch(ctx context.Context, actorID int64, name, descrip
 	}
 	if err := s.store.InsertRecord(ctx, r); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
-			return nil, fault.Conflict("branch_exists", "已有同名支部 (a branch with this name exists)")
+			return nil, fault.Conflict("branch_exists", "err_branch_with_name_exists")
 		}
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func (s *Service) createBranch(ctx context.Context, actorID int64, name, descrip
 // sees their own branch.
 func (s *Service) Branches(ctx context.Context, actorID int64) ([]*Branch, error) {
 	if actorID == 0 {
-		return nil, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, fault.Unauthorized("err_sign_in_first")
 	}
 	rs, err := s.store.ListRecords(ctx, kindBranch, records.Filter{}, 0, 1000)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Service) Branches(ctx context.Context, actorID int64) ([]*Branch, error
 		out = append(out, &b)
 	}
 	if len(out) == 0 && !s.policy.Allowed(actorID, "*", "branches", "manage") {
-		return nil, fault.Forbidden("只有管理员和支部书记可以查看支部 (only admins and branch secretaries see branches)")
+		return nil, fault.Forbidden("err_only_admins_see_branches")
 	}
 	return out, nil
 }

@@ -122,9 +122,9 @@ func (s *Service) requireSite(userID int64, object, action string) error {
 		return nil
 	}
 	if userID == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
-	return fault.Forbidden("只有管理员可以这样做 (only admins may do this)")
+	return fault.Forbidden("err_only_admins_may_do")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -30,8 +30,7 @@ var reservedKeys = func() map[string]bool {
 var staffRoles = map[string]bool{"admin": true, "moderator": true, "secretary": true}
 
 func errReserved(field string) *fault.Error {
-	return &fault.Error{Kind: fault.KindInvalid, Code: "reserved_name", Field: field,
-		Message: "这个名称属于管理角色或现任管理人员，不能使用，请换一个 (this name belongs to a staff role or to a member of staff: choose another)"}
+	return &fault.Error{Kind: fault.KindInvalid, Code: "reserved_name", Field: field, Key: "err_reserved_name"}
 }
 
 // checkReserved refuses a name that reads as a role name or as the display name or

@@ -43,7 +43,7 @@ type Report struct {
 // ReportPost files a report about a post the user can read.
 func (s *Service) ReportPost(ctx context.Context, userID, postID int64, reason string) (*Report, error) {
 	if userID == 0 {
-		return nil, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, fault.Unauthorized("err_sign_in_first")
 	}
 	p, err := s.forum.Post(ctx, userID, postID)
 	if err != nil {
@@ -54,17 +54,17 @@ func (s *Service) ReportPost(ctx context.Context, userID, postID int64, reason s
 		return nil, err
 	}
 	if !s.policy.Allowed(userID, forum.BoardDomain(b.Slug), "post", "report") {
-		return nil, fault.Forbidden("你不能举报帖子 (you may not report posts)")
+		return nil, fault.Forbidden("err_may_not_report_posts")
 	}
 	if p.Deleted {
-		return nil, fault.Conflict("post_deleted", "帖子已被删除，无需举报 (this post is already deleted)")
+		return nil, fault.Conflict("post_deleted", "err_report_post_deleted")
 	}
 	reason = strings.TrimSpace(reason)
 	if !utf8.ValidString(reason) {
-		return nil, fault.Invalid("reason", "理由含有无效的 UTF-8 字符 (the reason is not valid UTF-8)")
+		return nil, fault.Invalid("reason", "err_reason_not_utf8")
 	}
 	if n := utf8.RuneCountInString(reason); n == 0 || n > 500 {
-		return nil, fault.Invalid("reason", "请写明举报理由（最多 500 字）(give a reason, at most 500 characters)")
+		return nil, fault.Invalid("reason", "err_report_reason")
 	}
 	excerpt := []rune(p.Body)
 	if len(excerpt) > 200 {
@@ -81,7 +81,7 @@ func (s *Service) ReportPost(ctx context.Context, userID, postID int64, reason s
 	}
 	if err := s.store.InsertRecord(ctx, r); err != nil {
 		if errors.Is(err, fault.ErrConflict) {
-			return nil, fault.Conflict("already_reported", "你已经举报过这个帖子 (you have already reported this post)")
+			return nil, fault.Conflict("already_reported", "err_have_already_reported_post")
 		}
 		return nil, err
 	}
@@ -108,14 +108,14 @@ func (s *Service) moderatedBoards(ctx context.Context, userID int64) ([]string, 
 // given status (open by default), newest first.
 func (s *Service) Reports(ctx context.Context, userID int64, status string, before int64, limit int) ([]*Report, error) {
 	if userID == 0 {
-		return nil, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, fault.Unauthorized("err_sign_in_first")
 	}
 	boards, err := s.moderatedBoards(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	if len(boards) == 0 {
-		return nil, fault.Forbidden("你不是任何版块的版主 (you moderate no board)")
+		return nil, fault.Forbidden("err_moderate_no_board")
 	}
 	if status == "" {
 		status = ReportOpen
@@ -123,7 +123,7 @@ func (s *Service) Reports(ctx context.Context, userID int64, status string, befo
 	switch status {
 	case ReportOpen, ReportHidden, ReportDismissed, ReportSilenced:
 	default:
-		return nil, fault.Invalid("status", "status 须为 open、hidden、dismissed 或 silenced (status must be open, hidden, dismissed or silenced)")
+		return nil, fault.Invalid("status", "err_report_status")
 	}
 	rs, err := s.store.ListRecords(ctx, kindReport, records.Filter{K1s: boards, K2: status}, before, limit)
 	if err != nil {
@@ -170,34 +170,34 @@ type Resolution struct {
 // of two at once gets a conflict and nothing of theirs is applied.
 func (s *Service) Resolve(ctx context.Context, userID, reportID int64, res Resolution) (*Report, error) {
 	if userID == 0 {
-		return nil, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, fault.Unauthorized("err_sign_in_first")
 	}
 	r, err := s.store.RecordByID(ctx, kindReport, reportID)
 	if err != nil {
-		return nil, fault.NotFound("举报 (report)")
+		return nil, fault.NotFound("report")
 	}
 	rep, err := decodeReport(r)
 	if err != nil {
 		return nil, err
 	}
 	if !s.policy.Allowed(userID, forum.BoardDomain(rep.Board), "report", "resolve") {
-		return nil, fault.Forbidden("只有本版块的版主可以处理此举报 (only this board's moderators may resolve this report)")
+		return nil, fault.Forbidden("err_only_board_moderators_resolve")
 	}
 	switch res.Outcome {
 	case ReportHidden, ReportDismissed:
 	case ReportSilenced:
 		if res.Silence <= 0 || res.Silence > MaxSilence {
-			return nil, fault.Invalid("silence_hours", "禁言时长须在 1 到 8760 小时之间 (silence for 1 to 8760 hours)")
+			return nil, fault.Invalid("silence_hours", "err_silence_for_1_8760")
 		}
 	default:
-		return nil, fault.Invalid("outcome", "outcome 须为 hidden、dismissed 或 silenced (outcome must be hidden, dismissed or silenced)")
+		return nil, fault.Invalid("outcome", "err_report_outcome")
 	}
 	res.Note = strings.TrimSpace(res.Note)
 	if !utf8.ValidString(res.Note) || utf8.RuneCountInString(res.Note) > 500 {
-		return nil, fault.Invalid("note", "备注最多 500 个字符 (the note is at most 500 characters)")
+		return nil, fault.Invalid("note", "err_note_at_most_500")
 	}
 	if rep.Status != ReportOpen {
-		return nil, fault.Conflict("report_resolved", "此举报已被处理 (this report has already been resolved)")
+		return nil, fault.Conflict("report_resolved", "err_report_resolved")
 	}
 	// Claim the report first: the conditional write lets one moderator through.
 	before := *rep

@@ -25,18 +25,18 @@ type RoleChange struct {
 // admins site-wide; activists and mentors site-wide or in a branch.
 func (s *Service) scope(ctx context.Context, in RoleChange) (*policy.Assignment, error) {
 	if !policy.KnownRole(in.Role) {
-		return nil, fault.Invalid("role", "没有这个角色：%q；可选 %s (unknown role %q: choose one of %s)", in.Role, strings.Join(policy.Roles, ", "), in.Role, strings.Join(policy.Roles, ", "))
+		return nil, fault.Invalid("role", "err_unknown_role", "role", in.Role, "roles", strings.Join(policy.Roles, ", "))
 	}
 	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(in.Username)))
 	if errors.Is(err, fault.ErrNotFound) {
-		return nil, fault.Invalid("username", "没有这个用户：%q (there is no user %q)", in.Username, in.Username)
+		return nil, fault.Invalid("username", "err_no_such_user_named", "username", in.Username)
 	} else if err != nil {
 		return nil, err
 	}
 	a := &policy.Assignment{UserID: u.ID, Role: in.Role, Domain: "*"}
 	switch {
 	case in.Board != "" && in.Branch != "":
-		return nil, fault.Invalid("board", "board 和 branch 只能给一个 (give a board or a branch, not both)")
+		return nil, fault.Invalid("board", "err_board_or_branch")
 	case in.Board != "":
 		if _, err := s.boardBySlug(ctx, in.Board); err != nil {
 			return nil, err
@@ -52,11 +52,11 @@ func (s *Service) scope(ctx context.Context, in RoleChange) (*policy.Assignment,
 	allowed := map[string][]string{"activist": {"*", "branch"}, "mentor": {"*", "branch"}}
 	kind, _, _ := strings.Cut(a.Domain, ":")
 	if w, ok := need[in.Role]; ok && w != kind {
-		where := map[string]string{"board": "须指定版块 board (needs a board)", "branch": "须指定支部 branch (needs a branch)", "*": "只能全站授予，不能指定版块或支部 (is site-wide: give no board or branch)"}[w]
-		return nil, fault.Invalid(w, "角色 %s %s", in.Role, where)
+		key := map[string]string{"board": "err_role_needs_board", "branch": "err_role_needs_branch", "*": "err_role_site_wide"}[w]
+		return nil, fault.Invalid(w, key, "role", in.Role)
 	}
 	if ok := allowed[in.Role]; ok != nil && !slices.Contains(ok, kind) {
-		return nil, fault.Invalid("board", "角色 %s 只能全站或在支部中授予 (%s is site-wide or held in a branch)", in.Role, in.Role)
+		return nil, fault.Invalid("board", "err_role_site_or_branch", "role", in.Role)
 	}
 	return a, nil
 }
@@ -71,7 +71,7 @@ func (s *Service) boardBySlug(ctx context.Context, slug string) (*forum.Board, e
 			return b, nil
 		}
 	}
-	return nil, fault.Invalid("board", "没有这个版块：%q (there is no board %q)", slug, slug)
+	return nil, fault.Invalid("board", "err_no_such_board_named", "board", slug)
 }
 
 // Grant gives a role; granting one that is held already changes nothing. A branch has
@@ -142,13 +142,13 @@ func (s *Service) revoke(ctx context.Context, actorID int64, in RoleChange) erro
 		return err
 	}
 	if !s.policy.Holds(a.UserID, a.Role, a.Domain) {
-		return fault.NotFound("角色授予 (role assignment)")
+		return fault.NotFound("role_assignment")
 	}
 	if a.Role == "admin" && a.Domain == "*" {
 		if n, err := s.countAdmins(ctx); err != nil {
 			return err
 		} else if n <= 1 {
-			return fault.Conflict("last_admin", "不能撤销最后一位管理员 (the last admin cannot be removed: grant admin to someone else first)")
+			return fault.Conflict("last_admin", "err_last_admin")
 		}
 	}
 	if err := s.policy.Revoke(ctx, a.UserID, a.Role, a.Domain); err != nil {

@@ -2,7 +2,6 @@ package moderation
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -37,7 +36,7 @@ func (s *Service) SilenceByName(ctx context.Context, actorID int64, username, bo
 	}
 	u, err := s.store.UserByUsername(ctx, strings.ToLower(strings.TrimSpace(username)))
 	if err != nil {
-		return nil, fault.Invalid("username", "没有这个用户：%q (there is no user %q)", username, username)
+		return nil, fault.Invalid("username", "err_no_such_user_named", "username", username)
 	}
 	return s.SilenceUser(ctx, actorID, u.ID, board, d, reason)
 }
@@ -54,9 +53,9 @@ func (s *Service) requireSilence(ctx context.Context, actorID int64, board strin
 		return nil
 	}
 	if actorID == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
-	return fault.Forbidden("你不能在这里禁言 (you may not silence users here)")
+	return fault.Forbidden("err_may_not_silence_users")
 }
 
 // SilenceUser silences a user in a board (board not empty) or site-wide (admins only)
@@ -70,18 +69,18 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 		domain = forum.BoardDomain(board)
 	}
 	if d < 0 || d > MaxSilence {
-		return nil, fault.Invalid("hours", "禁言时长须在 0 到 8760 小时之间 (a silence lasts 0 to 8760 hours)")
+		return nil, fault.Invalid("hours", "err_silence_lasts_0_8760")
 	}
 	reason = strings.TrimSpace(reason)
 	if len([]rune(reason)) > 500 {
-		return nil, fault.Invalid("reason", "理由最多 500 个字符 (the reason is at most 500 characters)")
+		return nil, fault.Invalid("reason", "err_reason_at_most_500")
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
-		return nil, fault.Invalid("user", "没有这个用户 (there is no such user)")
+		return nil, fault.Invalid("user", "err_no_such_user")
 	}
 	if u.ID == actorID {
-		return nil, fault.Invalid("user", "不能禁言自己 (you cannot silence yourself)")
+		return nil, fault.Invalid("user", "err_cannot_silence_yourself")
 	}
 	if err := s.checkOutranked(actorID, u, domain); err != nil {
 		return nil, err
@@ -127,7 +126,7 @@ func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain st
 			continue
 		}
 		return &fault.Error{Kind: fault.KindForbidden, Code: "silence_outranked", Field: "username",
-			Message: fmt.Sprintf("%s 持有你没有的角色 %s，你不能禁言此人 (%s holds the role %s, which you do not: you cannot silence them)", target.Username, role, target.Username, role)}
+			Key: "err_silence_outranked", Args: []any{"user", target.Username, "role", role}}
 	}
 	return nil
 }
@@ -150,7 +149,7 @@ func (s *Guards) CheckSilence(ctx context.Context, userID int64, board string) e
 		}
 		if si.Until.After(now) {
 			until := si.Until.In(shanghai).Format("2006-01-02 15:04")
-			return fault.Forbidden(fmt.Sprintf("你已被禁言至 %s（北京时间）(you are silenced here until %s, Beijing time)", until, until))
+			return fault.Forbidden("err_silenced_until", "until", until)
 		}
 	}
 	return nil

@@ -23,7 +23,7 @@ func (s *Service) Users(ctx context.Context, actorID int64, q string, after int6
 	}
 	q = strings.ToLower(strings.TrimSpace(q))
 	if !utf8.ValidString(q) || len(q) > 100 {
-		return nil, fault.Invalid("q", "搜索词最多 100 个字节 (the search is at most 100 bytes)")
+		return nil, fault.Invalid("q", "err_search_at_most_100")
 	}
 	us, err := s.store.ListUsers(ctx, q, after, limit)
 	if err != nil {
@@ -39,7 +39,7 @@ func (s *Service) Users(ctx context.Context, actorID int64, q string, after int6
 func (s *Service) userByName(ctx context.Context, username string) (*accounts.User, error) {
 	u, err := s.store.UserByUsername(ctx, accounts.CanonicalUsername(username))
 	if err != nil {
-		return nil, fault.NotFound("用户 (user)")
+		return nil, fault.NotFound("user")
 	}
 	return u, nil
 }
@@ -55,7 +55,7 @@ func (s *Service) SetBanned(ctx context.Context, actorID int64, username string,
 		return nil, err
 	}
 	if banned && (u.ID == actorID || s.policy.Holds(u.ID, "admin", "*")) {
-		return nil, fault.Conflict("cannot_ban_admin", "不能封禁管理员或自己，请先撤销其管理员角色 (admins and yourself cannot be banned: revoke the admin role first)")
+		return nil, fault.Conflict("cannot_ban_admin", "err_cannot_ban_admin")
 	}
 	if u.Banned == banned {
 		return u, nil

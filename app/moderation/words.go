@@ -73,11 +73,15 @@ func (s *Service) SetWords(ctx context.Context, userID int64, rules []words.Rule
 		return nil, err
 	}
 	if len(rules) > MaxWords {
-		return nil, fault.Invalid("rules", "词表最多 %d 条，现为 %d (the list holds at most %d rules, it has %d)", MaxWords, len(rules), MaxWords, len(rules))
+		return nil, fault.Invalid("rules", "err_word_list_too_long", "max", MaxWords, "has", len(rules))
 	}
 	m, err := words.Compile(rules, s.words.fold)
 	if err != nil {
-		return nil, fault.Invalid("rules", "%s", err.Error())
+		var re *words.RuleError
+		if errors.As(err, &re) {
+			return nil, fault.Invalid("rules", re.Key, re.Args...)
+		}
+		return nil, fault.Wrap(err, "compile the word list")
 	}
 	old, r, err := s.storedWords(ctx)
 	if err != nil {
@@ -122,7 +126,7 @@ func (s *Guards) Screen(text string) (string, bool, error) {
 				break
 			}
 		}
-		return "", false, fault.Invalid("body", "内容含有不允许的词语「%s」，请修改后再提交 (the text contains a word that is not allowed: %q)", w, w)
+		return "", false, fault.Invalid("body", "err_word_not_allowed", "word", w)
 	}
 	return m.Mask(text), action == words.Hold, nil
 }
@@ -133,7 +137,7 @@ func (s *Guards) CheckName(ctx context.Context, field, name string) error {
 	if m := s.words.m.Load(); m != nil {
 		if found := m.Find(name); len(found) > 0 {
 			w := name[found[0].Start:found[0].End]
-			return fault.Invalid(field, "名称含有不允许的词语「%s」(the name contains a word that is not allowed: %q)", w, w)
+			return fault.Invalid(field, "err_name_word_not_allowed", "word", w)
 		}
 	}
 	return s.checkReserved(ctx, field, name)

@@ -51,7 +51,7 @@ func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 		Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
 		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: tm(b.LastActivityAt), CreatedAt: tm(b.CreatedAt)})
 	if err != nil {
-		return conflict(err, "board_exists", "board slug taken")
+		return conflict(err, "board_exists", "err_board_exists")
 	}
 	b.ID = id
 	return nil

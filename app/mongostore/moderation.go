@@ -134,7 +134,7 @@ func (s *Store) relocate(ctx context.Context, target *forum.Thread, newID, from 
 			"thread_id": target.ID, "seq": m.Seq, "path": m.Path, "depth": m.Depth, "reply_to": m.ReplyTo,
 			"reply_to_seq": m.ReplyToSeq, "changed_at": tm(at)}}).Decode(&d)
 		if mongo.IsDuplicateKeyError(err) {
-			return fault.Conflict("seq_taken", "a post already has that place in the thread")
+			return fault.Conflict("seq_taken", "err_seq_taken")
 		} else if err != nil {
 			return notFound(err, "post")
 		}

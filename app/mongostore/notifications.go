@@ -39,7 +39,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *notify.Notification) 
 	_, err = s.notifications.InsertOne(ctx, notificationDoc{ID: id, UserID: n.UserID, Kind: n.Kind, ActorID: n.ActorID,
 		ThreadID: n.ThreadID, PostID: n.PostID, PostSeq: n.PostSeq, CreatedAt: tm(n.CreatedAt), Read: n.Read})
 	if err != nil {
-		return conflict(err, "notification_exists", "notification already stored")
+		return conflict(err, "notification_exists", "err_notification_exists")
 	}
 	n.ID = id
 	return nil

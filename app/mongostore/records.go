@@ -46,7 +46,7 @@ func (s *Store) InsertRecord(ctx context.Context, r *records.Record) error {
 	}
 	_, err = s.records.InsertOne(ctx, recordDoc{ID: id, Kind: r.Kind, Key: key, K1: r.K1, K2: r.K2, At: tm(r.At), Doc: r.Doc})
 	if err != nil {
-		return conflict(err, r.Kind+"_exists", r.Kind+" "+r.Key+" exists")
+		return conflict(err, r.Kind+"_exists", "err_record_exists", "kind", r.Kind, "key", r.Key)
 	}
 	r.ID = id
 	return nil
@@ -55,7 +55,7 @@ func (s *Store) InsertRecord(ctx context.Context, r *records.Record) error {
 func (s *Store) oneRecord(ctx context.Context, filter bson.M, kind string) (*records.Record, error) {
 	var d recordDoc
 	if err := s.records.FindOne(ctx, filter).Decode(&d); err != nil {
-		return nil, notFound(err, kind)
+		return nil, notFound(err, "record")
 	}
 	return d.record(), nil
 }
@@ -68,7 +68,7 @@ func (s *Store) RecordByID(ctx context.Context, kind string, id int64) (*records
 // RecordByKey returns the record of a kind with a unique key.
 func (s *Store) RecordByKey(ctx context.Context, kind, key string) (*records.Record, error) {
 	if key == "" {
-		return nil, fault.NotFound(kind)
+		return nil, fault.NotFound("record")
 	}
 	return s.oneRecord(ctx, bson.M{"kind": kind, "key": key}, kind)
 }
@@ -89,7 +89,7 @@ func (s *Store) UpdateRecord(ctx context.Context, r *records.Record, ifK2 string
 	if _, err := s.RecordByID(ctx, r.Kind, r.ID); err != nil {
 		return err
 	}
-	return fault.Conflict(r.Kind+"_changed", r.Kind+" was changed by someone else")
+	return fault.Conflict(r.Kind+"_changed", "err_record_changed", "kind", r.Kind)
 }
 
 // ListRecords pages through a kind's records, newest first.

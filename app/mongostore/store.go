@@ -247,9 +247,9 @@ func notFound(err error, what string) error {
 	return err
 }
 
-func conflict(err error, code, msg string) error {
+func conflict(err error, code, key string, args ...any) error {
 	if mongo.IsDuplicateKeyError(err) {
-		return fault.Conflict(code, msg)
+		return fault.Conflict(code, key, args...)
 	}
 	return err
 }

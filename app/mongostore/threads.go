@@ -99,7 +99,7 @@ func (s *Store) ListThreads(ctx context.Context, boardID int64, after *forum.Thr
 // the counter as one block, and the posts go in with one InsertMany.
 func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
 	if len(posts) == 0 {
-		return fault.Invalid("posts", "a thread needs at least its opening post")
+		return fault.Invalid("posts", "err_thread_needs_opening_post")
 	}
 	if _, err := s.BoardByID(ctx, t.BoardID); err != nil {
 		return err

@@ -80,7 +80,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	_, err = s.users.InsertOne(ctx, userDoc{ID: id, Username: u.Username, DisplayName: u.DisplayName, PasswordHash: u.PasswordHash, CreatedAt: tm(u.CreatedAt),
 		Skeleton: accounts.Skeleton(u.Username)})
 	if err != nil {
-		return conflict(err, "username_taken", "username taken")
+		return conflict(err, "username_taken", "err_username_taken")
 	}
 	u.ID = id
 	return nil
@@ -166,7 +166,7 @@ func (s *Store) CreateToken(ctx context.Context, t *accounts.Token) error {
 		return err
 	}
 	if _, err := s.tokens.InsertOne(ctx, tokenDoc{ID: id, UserID: t.UserID, Name: t.Name, TokenHash: t.TokenHash, CreatedAt: tm(t.CreatedAt)}); err != nil {
-		return conflict(err, "token_exists", "token exists")
+		return conflict(err, "token_exists", "err_token_exists")
 	}
 	t.ID = id
 	return nil

@@ -234,7 +234,7 @@ func (s *Service) NotifyUser(ctx context.Context, userID int64, kind string, act
 // List returns a page of the user's notifications and their unread count.
 func (s *Service) List(ctx context.Context, userID, before int64, limit int) ([]*Notification, int64, error) {
 	if userID == 0 {
-		return nil, 0, fault.Unauthorized("请先登录 (please sign in first)")
+		return nil, 0, fault.Unauthorized("err_sign_in_first")
 	}
 	ns, err := s.store.ListNotifications(ctx, userID, before, limit)
 	if err != nil {
@@ -255,10 +255,10 @@ func (s *Service) Unread(ctx context.Context, userID int64) (int64, error) {
 // MarkRead marks notifications read; no ids means all of them.
 func (s *Service) MarkRead(ctx context.Context, userID int64, ids []int64) error {
 	if userID == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	if len(ids) > 500 {
-		return fault.Invalid("ids", "一次最多 500 条 (at most 500 ids at once)")
+		return fault.Invalid("ids", "err_too_many_ids")
 	}
 	return s.store.MarkRead(ctx, userID, ids)
 }

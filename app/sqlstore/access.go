@@ -82,7 +82,7 @@ func (s *Store) DeleteToken(ctx context.Context, userID, id int64) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fault.NotFound("访问令牌 (token)")
+		return fault.NotFound("token")
 	}
 	return nil
 }

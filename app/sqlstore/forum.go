@@ -32,7 +32,7 @@ func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 		b.Slug, b.Name, b.NameHant, b.NameEn, b.Description, b.DescriptionHant, b.DescriptionEn, b.Position, b.ThreadCount, b.PostCount, ms(b.LastActivityAt), ms(b.CreatedAt),
 		b.Archived, b.ReadAccess, b.PostAccess)
 	if err != nil {
-		return conflict(err, "board_exists", "board slug taken")
+		return conflict(err, "board_exists", "err_board_exists")
 	}
 	b.ID, err = res.LastInsertId()
 	return err
@@ -232,7 +232,7 @@ func (s *Store) RelocatePosts(ctx context.Context, target *forum.Thread, from in
 			res, err := tx.ExecContext(ctx, `UPDATE posts SET thread_id = ?, seq = ?, path = ?, depth = ?, reply_to = ?, reply_to_seq = ?, changed_at = ? WHERE id = ? AND thread_id = ?`,
 				target.ID, m.Seq, m.Path, m.Depth, m.ReplyTo, m.ReplyToSeq, ms(at), m.PostID, from)
 			if err != nil {
-				return conflict(err, "seq_taken", "a post already has that place in the thread")
+				return conflict(err, "seq_taken", "err_seq_taken")
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				return fault.NotFound("post")

@@ -15,7 +15,7 @@ func (s *Store) CreateNotification(ctx context.Context, n *notify.Notification) 
 	res, err := s.w.ExecContext(ctx, `INSERT INTO notifications (user_id, kind, actor_id, thread_id, post_id, post_seq, created_at, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.UserID, n.Kind, n.ActorID, n.ThreadID, n.PostID, n.PostSeq, ms(n.CreatedAt), n.Read)
 	if err != nil {
-		return conflict(err, "notification_exists", "notification already stored")
+		return conflict(err, "notification_exists", "err_notification_exists")
 	}
 	n.ID, err = res.LastInsertId()
 	return err

@@ -163,7 +163,7 @@ func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
 // post it answers, and counters end as if each post had been created one by one.
 func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
 	if len(posts) == 0 {
-		return fault.Invalid("posts", "a thread needs at least its opening post")
+		return fault.Invalid("posts", "err_thread_needs_opening_post")
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		last := posts[len(posts)-1].CreatedAt

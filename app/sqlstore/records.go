@@ -33,7 +33,7 @@ func (s *Store) InsertRecord(ctx context.Context, r *records.Record) error {
 	res, err := s.w.ExecContext(ctx, `INSERT INTO records (kind, key, k1, k2, at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
 		r.Kind, nullKey(r.Key), r.K1, r.K2, ms(r.At), r.Doc)
 	if err != nil {
-		return conflict(err, r.Kind+"_exists", r.Kind+" "+r.Key+" exists")
+		return conflict(err, r.Kind+"_exists", "err_record_exists", "kind", r.Kind, "key", r.Key)
 	}
 	r.ID, err = res.LastInsertId()
 	return err
@@ -42,13 +42,13 @@ func (s *Store) InsertRecord(ctx context.Context, r *records.Record) error {
 // RecordByID returns one record of a kind.
 func (s *Store) RecordByID(ctx context.Context, kind string, id int64) (*records.Record, error) {
 	r, err := scanRecord(s.queryRow(ctx, `SELECT `+recordCols+` FROM records WHERE id = ? AND kind = ?`, id, kind))
-	return r, notFound(err, kind)
+	return r, notFound(err, "record")
 }
 
 // RecordByKey returns the record of a kind with a unique key.
 func (s *Store) RecordByKey(ctx context.Context, kind, key string) (*records.Record, error) {
 	r, err := scanRecord(s.queryRow(ctx, `SELECT `+recordCols+` FROM records WHERE kind = ? AND key = ?`, kind, key))
-	return r, notFound(err, kind)
+	return r, notFound(err, "record")
 }
 
 // UpdateRecord replaces a record's fields if its k2 is still ifK2.
@@ -71,7 +71,7 @@ func (s *Store) UpdateRecord(ctx context.Context, r *records.Record, ifK2 string
 	if _, err := s.RecordByID(ctx, r.Kind, r.ID); err != nil {
 		return err
 	}
-	return fault.Conflict(r.Kind+"_changed", r.Kind+" was changed by someone else")
+	return fault.Conflict(r.Kind+"_changed", "err_record_changed", "kind", r.Kind)
 }
 
 // ListRecords pages through a kind's records, newest first.

@@ -150,9 +150,9 @@ func notFound(err error, what string) error {
 }
 
 // conflict turns a UNIQUE violation into the domain's conflict error.
-func conflict(err error, code, msg string) error {
+func conflict(err error, code, key string, args ...any) error {
 	if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
-		return fault.Conflict(code, msg)
+		return fault.Conflict(code, key, args...)
 	}
 	return err
 }

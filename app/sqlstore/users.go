@@ -30,7 +30,7 @@ func (s *Store) CreateUser(ctx context.Context, u *accounts.User) error {
 	res, err := s.w.ExecContext(ctx, `INSERT INTO users (username, display_name, password_hash, created_at, skeleton) VALUES (?, ?, ?, ?, ?)`,
 		u.Username, u.DisplayName, u.PasswordHash, ms(u.CreatedAt), accounts.Skeleton(u.Username))
 	if err != nil {
-		return conflict(err, "username_taken", "username taken")
+		return conflict(err, "username_taken", "err_username_taken")
 	}
 	u.ID, err = res.LastInsertId()
 	return err
@@ -171,7 +171,7 @@ func (s *Store) CreateToken(ctx context.Context, t *accounts.Token) error {
 	res, err := s.w.ExecContext(ctx, `INSERT INTO tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)`,
 		t.UserID, t.Name, t.TokenHash, ms(t.CreatedAt))
 	if err != nil {
-		return conflict(err, "token_exists", "token exists")
+		return conflict(err, "token_exists", "err_token_exists")
 	}
 	t.ID, err = res.LastInsertId()
 	return err

@@ -93,7 +93,7 @@ func TestTokensListRevokeAndCap(t *testing.T) {
 	for i := range 20 {
 		zhang.newToken(fmt.Sprintf("t%02d", i))
 	}
-	r = zhang.do("POST", "/api/v1/auth/tokens", map[string]string{"name": "one too many"})
+	r = zhang.in("en").do("POST", "/api/v1/auth/tokens", map[string]string{"name": "one too many"})
 	if r.Status != 409 || r.errCode(t) != "token_limit" || !strings.Contains(r.Body, "revoke") {
 		t.Fatalf("the 21st token: %d %s", r.Status, r.Body)
 	}

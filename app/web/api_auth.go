@@ -10,9 +10,9 @@ import (
 	"jiayuan/app/fault"
 )
 
-var errRegistrationClosed = fault.Forbidden("本站未开放注册，请联系管理员 (sign-up is closed: ask an administrator for an account)")
+var errRegistrationClosed = fault.Forbidden("err_sign_up_closed")
 
-var errNotJSON = fault.BadRequest("json_content_type", "请以 Content-Type: application/json 发送 JSON 对象 (send a JSON object with Content-Type: application/json)")
+var errNotJSON = fault.BadRequest("json_content_type", "err_not_json")
 
 // requireJSON keeps the API's sign-in and sign-up safe from login CSRF without a token,
 // so scripts can call them in one request: a cross-site page can only send a form or a
@@ -87,10 +87,10 @@ type tokenRequest struct {
 func (s *Server) apiCreateToken(c *fiber.Ctx) error {
 	uid := userID(c)
 	if uid == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	if !s.Policy.Allowed(uid, "*", "token", "create") {
-		return fault.Forbidden("你没有权限创建访问令牌 (you may not create access tokens)")
+		return fault.Forbidden("err_may_not_create_access")
 	}
 	var req tokenRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -106,7 +106,7 @@ func (s *Server) apiCreateToken(c *fiber.Ctx) error {
 func (s *Server) apiMe(c *fiber.Ctx) error {
 	u := caller(c).user
 	if u == nil {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	return c.JSON(fiber.Map{"user": toUser(u), "roles": s.Policy.RolesOf(u.ID)})
 }
@@ -127,7 +127,7 @@ type sessionJSON struct {
 	Current bool `json:"current"`
 }
 
-var errSignIn = fault.Unauthorized("请先登录 (please sign in first)")
+var errSignIn = fault.Unauthorized("err_sign_in_first")
 
 func (s *Server) apiTokens(c *fiber.Ctx) error {
 	uid := userID(c)
@@ -152,7 +152,7 @@ func (s *Server) apiRevokeToken(c *fiber.Ctx) error {
 	}
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
-		return fault.NotFound("访问令牌 (token)")
+		return fault.NotFound("token")
 	}
 	if err := s.Accounts.RevokeToken(c.UserContext(), uid, id); err != nil {
 		return err

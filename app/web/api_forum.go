@@ -60,7 +60,7 @@ func (s *Server) apiCreateThread(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiThread(c *fiber.Ctx) error {
-	id, err := idParam(c, "主题 (thread)")
+	id, err := idParam(c, "thread")
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ type postRequest struct {
 }
 
 func (s *Server) apiCreatePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "主题 (thread)")
+	id, err := idParam(c, "thread")
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ type editRequest struct {
 }
 
 func (s *Server) apiEditPost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) apiEditPost(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiDeletePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -150,10 +150,10 @@ func (s *Server) apiDeletePost(c *fiber.Ctx) error {
 // apiPreview renders Markdown for the editor's preview without storing anything.
 func (s *Server) apiPreview(c *fiber.Ctx) error {
 	if userID(c) == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	if !s.Policy.Allowed(userID(c), "*", "post", "preview") {
-		return fault.Forbidden("你没有权限发帖 (you may not post)")
+		return fault.Forbidden("err_may_not_post")
 	}
 	var req editRequest
 	if err := decodeJSON(c, &req); err != nil {

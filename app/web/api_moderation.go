@@ -21,7 +21,7 @@ type threadPatchRequest struct {
 
 func (s *Server) apiPatchThread(c *fiber.Ctx) error {
 	var req threadPatchRequest
-	id, err := idAndBody(c, "主题 (thread)", &req)
+	id, err := idAndBody(c, "thread", &req)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ type mergeRequest struct {
 
 func (s *Server) apiMergeThread(c *fiber.Ctx) error {
 	var req mergeRequest
-	id, err := idAndBody(c, "主题 (thread)", &req)
+	id, err := idAndBody(c, "thread", &req)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ type splitRequest struct {
 
 func (s *Server) apiSplitThread(c *fiber.Ctx) error {
 	var req splitRequest
-	id, err := idAndBody(c, "主题 (thread)", &req)
+	id, err := idAndBody(c, "thread", &req)
 	if err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *Server) postJSON(c *fiber.Ctx, p *forum.Post) error {
 }
 
 func (s *Server) apiRestorePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func idAndBody(c *fiber.Ctx, what string, req any) (int64, error) {
 
 // history loads a post's edit history and the users it names, for the API and the page.
 func (s *Server) history(c *fiber.Ctx) (*forum.Post, []*forum.Revision, map[int64]*accounts.User, error) {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -153,7 +153,7 @@ type reviewRequest struct {
 
 func (s *Server) apiReviewPost(c *fiber.Ctx) error {
 	var req reviewRequest
-	id, err := idAndBody(c, "帖子 (post)", &req)
+	id, err := idAndBody(c, "post", &req)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (s *Server) apiReviewPost(c *fiber.Ctx) error {
 
 func (s *Server) apiHeldPosts(c *fiber.Ctx) error {
 	if userID(c) == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	ps, threads, boards, err := s.Forum.HeldPosts(c.UserContext(), userID(c), 100)
 	if err != nil {
@@ -225,7 +225,7 @@ func toReport(r *moderation.Report, users map[int64]*accounts.User) reportJSON {
 
 func (s *Server) apiReportPost(c *fiber.Ctx) error {
 	var req reportRequest
-	id, err := idAndBody(c, "帖子 (post)", &req)
+	id, err := idAndBody(c, "post", &req)
 	if err != nil {
 		return err
 	}
@@ -277,7 +277,7 @@ type resolveRequest struct {
 
 func (s *Server) apiResolveReport(c *fiber.Ctx) error {
 	var req resolveRequest
-	id, err := idAndBody(c, "举报 (report)", &req)
+	id, err := idAndBody(c, "report", &req)
 	if err != nil {
 		return err
 	}
@@ -475,7 +475,7 @@ func (s *Server) apiUpdateBoard(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Slug != "" && req.Slug != c.Params("slug") {
-		return fault.Invalid("slug", "版块的 slug 不能修改 (a board's slug cannot change)")
+		return fault.Invalid("slug", "err_board_slug_fixed")
 	}
 	b, err := s.Forum.UpdateBoard(c.UserContext(), userID(c), c.Params("slug"), req.input())
 	if err != nil {
@@ -505,7 +505,7 @@ func (s *Server) apiSetWords(c *fiber.Ctx) error {
 		return err
 	}
 	if req.Rules == nil {
-		return fault.Invalid("rules", "请发送 rules 数组（可为空）(send a rules array, possibly empty)")
+		return fault.Invalid("rules", "err_rules_array")
 	}
 	wl, err := s.Moderation.SetWords(c.UserContext(), userID(c), req.Rules)
 	if err != nil {

@@ -34,29 +34,30 @@ var statusOf = map[fault.Kind]int{
 	fault.KindUnavailable:  fiber.StatusServiceUnavailable,
 }
 
-// fiberErrors give Fiber's own errors (unknown route, oversized body…) a code and a
-// message a person can act on.
+// fiberErrors give Fiber's own errors (unknown route, oversized body…) a code and the
+// key of a message a person can act on.
 var fiberErrors = map[int]apiErrorBody{
-	fiber.StatusNotFound:              {"not_found", "页面或接口不存在 (no such page or endpoint)", ""},
-	fiber.StatusMethodNotAllowed:      {"method_not_allowed", "不支持此请求方法 (method not allowed)", ""},
-	fiber.StatusRequestEntityTooLarge: {"too_large", "请求体超过 1 MiB (request body is larger than 1 MiB)", ""},
-	fiber.StatusBadRequest:            {"bad_request", "请求格式错误 (malformed request)", ""},
-	fiber.StatusTooManyRequests:       {"rate_limited", "操作太频繁，请稍后再试 (too many requests, please wait a moment)", ""},
+	fiber.StatusNotFound:              {"not_found", "err_no_such_page", ""},
+	fiber.StatusMethodNotAllowed:      {"method_not_allowed", "err_method_not_allowed", ""},
+	fiber.StatusRequestEntityTooLarge: {"too_large", "err_too_large", ""},
+	fiber.StatusBadRequest:            {"bad_request", "err_malformed_request", ""},
+	fiber.StatusTooManyRequests:       {"rate_limited", "err_too_many_requests", ""},
 }
 
 // handleError is the one place where errors become responses. Domain errors carry a safe
 // message; anything else is logged and answered with a generic 500.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
-	status, body := fiber.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "服务器内部错误，请稍后再试 (internal error, please try again later)"}
+	l := lang(c)
+	status, body := fiber.StatusInternalServerError, apiErrorBody{Code: "internal", Message: s.pages.catalogs.Text(l, "err_internal")}
 	var fe *fault.Error
 	var fbe *fiber.Error
 	switch {
 	case errors.As(err, &fe) && fe.Kind != fault.KindInternal:
-		status, body = statusOf[fe.Kind], apiErrorBody{Code: fe.Code, Message: fe.Message, Field: fe.Field}
+		status, body = statusOf[fe.Kind], apiErrorBody{Code: fe.Code, Message: s.pages.catalogs.Message(l, fe), Field: fe.Field}
 	case errors.As(err, &fbe):
 		status = fbe.Code
 		if b, ok := fiberErrors[fbe.Code]; ok {
-			body = b
+			body = apiErrorBody{Code: b.Code, Message: s.pages.catalogs.Text(l, b.Message)}
 		} else if status < 500 {
 			body = apiErrorBody{Code: "error", Message: fbe.Message}
 		}

@@ -213,6 +213,9 @@ func (c *client) form(path string, values map[string]string) resp {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(b.String()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "text/html")
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
 	if c.cookie != "" {
 		req.Header.Set("Cookie", "jy_session="+c.cookie)
 	}

@@ -16,7 +16,7 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.Log.Warn("not ready", "err", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: apiErrorBody{Code: "not_ready", Message: "数据库不可用 (database unreachable)"}})
+		return c.Status(fiber.StatusServiceUnavailable).JSON(apiError{Error: apiErrorBody{Code: "not_ready", Message: s.pages.catalogs.Text(lang(c), "err_database_unreachable")}})
 	}
 	return c.SendString("ready")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"time"
@@ -23,11 +22,11 @@ import (
 func decodeJSON(c *fiber.Ctx, v any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return fault.BadRequest("empty_body", "请求体为空，请发送 JSON 对象 (empty body: send a JSON object)")
+		return fault.BadRequest("empty_body", "err_empty_body")
 	}
 	// encoding/json would quietly turn invalid UTF-8 into U+FFFD; refuse it instead.
 	if !utf8.Valid(body) {
-		return fault.BadRequest("invalid_utf8", "请求体不是有效的 UTF-8 (request body is not valid UTF-8)")
+		return fault.BadRequest("invalid_utf8", "err_body_not_utf8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	err := dec.Decode(v)
@@ -35,20 +34,19 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fault.BadRequest("invalid_json", fmt.Sprintf("JSON 格式错误，位置 %d：%s (invalid JSON at byte %d: %s)", syn.Offset, syn.Error(), syn.Offset, syn.Error()))
+		return fault.BadRequest("invalid_json", "err_invalid_json_at", "offset", syn.Offset, "why", syn.Error())
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return fault.BadRequest("invalid_json", "请求体须为 JSON 对象 (request body must be a JSON object)")
+			return fault.BadRequest("invalid_json", "err_not_json_object")
 		}
-		return &fault.Error{Kind: fault.KindInvalid, Code: "invalid_" + typ.Field, Field: typ.Field,
-			Message: fmt.Sprintf("字段 %s 须为 %s 类型，而不是 %s (field %q must be a %s, not %s)", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value, typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)}
+		return fault.Invalid(typ.Field, "err_field_type", "field", typ.Field, "want", jsonKind(typ.Type.Kind().String()), "got", typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fault.BadRequest("invalid_json", "JSON 不完整 (JSON ends too early)")
+		return fault.BadRequest("invalid_json", "err_json_ends_too_early")
 	case err != nil:
-		return fault.BadRequest("invalid_json", "JSON 格式错误 (invalid JSON): "+err.Error())
+		return fault.BadRequest("invalid_json", "err_invalid_json_why", "why", err.Error())
 	}
 	if dec.More() {
-		return fault.BadRequest("invalid_json", "JSON 对象之后还有多余内容 (unexpected data after the JSON object)")
+		return fault.BadRequest("invalid_json", "err_json_trailing_data")
 	}
 	return nil
 }
@@ -73,7 +71,7 @@ func limitQuery(c *fiber.Ctx, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 || n > max {
-		return 0, fault.Invalid("limit", "limit 须为 1–%d 的整数 (limit must be a whole number from 1 to %d)", max, max)
+		return 0, fault.Invalid("limit", "err_limit_range", "max", max)
 	}
 	return n, nil
 }
@@ -86,7 +84,7 @@ func int64Query(c *fiber.Ctx, name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fault.Invalid(name, "%s 须为非负整数 (%s must be a non-negative whole number)", name, name)
+		return 0, fault.Invalid(name, "err_non_negative", "name", name)
 	}
 	return n, nil
 }
@@ -125,7 +123,7 @@ func decodeCursor(raw string) (*forum.ThreadCursor, error) {
 		err = json.Unmarshal(b, &cj)
 	}
 	if err != nil || cj.I <= 0 {
-		return nil, fault.Invalid("cursor", "cursor 无效，请使用上一页返回的 next_cursor (invalid cursor: pass the next_cursor of the previous page)")
+		return nil, fault.Invalid("cursor", "err_invalid_cursor_next")
 	}
 	return &forum.ThreadCursor{Pinned: cj.P, LastActivityAt: time.UnixMilli(cj.T).UTC(), ID: cj.I}, nil
 }

@@ -28,12 +28,11 @@ func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 		return fiber.ErrUpgradeRequired
 	}
 	if !s.sameOrigin(c) {
-		return fault.Forbidden("拒绝跨站的 websocket 连接 (cross-origin websocket refused)")
+		return fault.Forbidden("err_cross_origin_websocket")
 	}
 	id := s.liveIdentity(c)
 	if !s.Live.Admits(id) {
-		return &fault.Error{Kind: fault.KindTooMany, Code: "too_many_sockets",
-			Message: "打开的实时连接太多，请关闭一些页面 (too many live connections for this account or address: close some tabs)"}
+		return &fault.Error{Kind: fault.KindTooMany, Code: "too_many_sockets", Key: "err_too_many_sockets"}
 	}
 	c.Locals("live", id)
 	return c.Next()
@@ -45,6 +44,8 @@ func (s *Server) liveUpgrade(c *fiber.Ctx) error {
 func (s *Server) liveIdentity(c *fiber.Ctx) realtime.Identity {
 	w := caller(c)
 	var id realtime.Identity
+	l := lang(c)
+	id.Say = func(key string, args ...any) string { return s.pages.catalogs.Text(l, key, args...) }
 	if s.Config != nil {
 		id.MaxPerUser, id.MaxPerAddr = s.Config.WSPerUser, s.Config.WSPerAddress
 	}
@@ -132,7 +133,7 @@ func (s *LiveBackend) Authorize(ctx context.Context, uid int64, channel string) 
 	case "thread":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil || id <= 0 {
-			return 0, fault.NotFound("主题 (thread)")
+			return 0, fault.NotFound("thread")
 		}
 		t, _, err := s.Forum.Thread(ctx, uid, id)
 		if err != nil {
@@ -145,7 +146,7 @@ func (s *LiveBackend) Authorize(ctx context.Context, uid int64, channel string) 
 	case "user", "feed":
 		return 0, s.Visible(uid, channel, "")
 	}
-	return 0, fault.Invalid("channel", "未知的频道 (unknown channel: use thread:<id>, board:<slug>, user:<id> or feed)")
+	return 0, fault.Invalid("channel", "err_unknown_channel")
 }
 
 // Visible answers for one recipient of one message, from the cached boards and policy:
@@ -156,17 +157,17 @@ func (s *LiveBackend) Visible(uid int64, channel, board string) error {
 	case "user":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if uid == 0 {
-			return fault.Unauthorized("请先登录 (please sign in first)")
+			return fault.Unauthorized("err_sign_in_first")
 		}
 		if err != nil || id != uid || !s.Policy.Allowed(uid, "user:"+arg, "notifications", "read_own") {
-			return fault.Forbidden("只能订阅自己的通知 (you can only listen to your own notifications)")
+			return fault.Forbidden("err_can_only_listen_own")
 		}
 	case "feed":
 		if uid == 0 {
-			return fault.Unauthorized("请先登录 (please sign in first)")
+			return fault.Unauthorized("err_sign_in_first")
 		}
 		if !s.Policy.Allowed(uid, "*", "feed", "read") {
-			return fault.Forbidden("你没有权限 (not allowed)")
+			return fault.Forbidden("err_not_allowed")
 		}
 	case "board":
 		board = arg
@@ -184,7 +185,7 @@ func (s *LiveBackend) Where(ctx context.Context, channel string) (string, error)
 	case "thread":
 		id, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil {
-			return "", fault.NotFound("主题 (thread)")
+			return "", fault.NotFound("thread")
 		}
 		_, b, err := s.Forum.ThreadAndBoard(ctx, id)
 		if err != nil {

@@ -29,6 +29,9 @@ func (c *client) dial(origin string) (*socket, *http.Response, error) {
 	if c.bearer != "" {
 		h.Set("Authorization", "Bearer "+c.bearer)
 	}
+	for k, v := range c.header {
+		h.Set(k, v)
+	}
 	conn, res, err := websocket.DefaultDialer.Dial("ws://"+c.e.addr+"/ws", h)
 	if err != nil {
 		return nil, res, err

@@ -49,10 +49,8 @@ func (s *Server) measure(c *fiber.Ctx) error {
 }
 
 var (
-	errMetricsToken = &fault.Error{Kind: fault.KindUnauthorized, Code: "metrics_token",
-		Message: "读取指标须带 Authorization: Bearer <--metrics-token> (metrics need Authorization: Bearer with the --metrics-token)"}
-	errMetricsLocal = &fault.Error{Kind: fault.KindForbidden, Code: "metrics_local_only",
-		Message: "指标只对本机开放；远程读取请设置 --metrics-token (metrics are served to this machine only; set --metrics-token to read them from elsewhere)"}
+	errMetricsToken = &fault.Error{Kind: fault.KindUnauthorized, Code: "metrics_token", Key: "err_metrics_token"}
+	errMetricsLocal = &fault.Error{Kind: fault.KindForbidden, Code: "metrics_local_only", Key: "err_metrics_local"}
 )
 
 // metricsHandler serves the Prometheus metrics to whoever may read them. They say

@@ -291,7 +291,7 @@ func TestHistoryMergeSplitSilenceBan(t *testing.T) {
 	if r := mod.do("POST", "/api/v1/boards/xinyu/silences", map[string]any{"username": "carol", "hours": 2, "reason": "刷屏"}); r.Status != 201 {
 		t.Fatalf("silence: %d %s", r.Status, r.Body)
 	}
-	if r := carol.do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th), map[string]string{"body": "我还能说话吗"}); r.Status != 403 || !strings.Contains(r.Body, "silenced") {
+	if r := carol.in("en").do("POST", fmt.Sprintf("/api/v1/threads/%d/posts", th), map[string]string{"body": "我还能说话吗"}); r.Status != 403 || !strings.Contains(r.Body, "silenced") {
 		t.Fatalf("a silenced user replies: %d %s", r.Status, r.Body)
 	}
 	carol.thread("leyou", "别的版块", "可以")

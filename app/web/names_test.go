@@ -55,7 +55,7 @@ func TestDisplayNamesCannotImpersonate(t *testing.T) {
 	e := newEnv(t)
 	e.user("zhou")
 	e.grant("zhou", "moderator", "xinyu", "")
-	g := e.guest()
+	g := e.guest().in("en")
 	n := 0
 	reg := func(display string) resp {
 		n++
@@ -117,7 +117,7 @@ func TestUsernameShownBesideDisplayName(t *testing.T) {
 // TestRegisterFormRefusesReservedNames: the sign-up form without JavaScript says why.
 func TestRegisterFormRefusesReservedNames(t *testing.T) {
 	e := newEnv(t)
-	r := e.guest().form("/register", map[string]string{"username": "fake", "password": "correct horse", "display_name": "管\u200B理员"})
+	r := e.guest().in("en").form("/register", map[string]string{"username": "fake", "password": "correct horse", "display_name": "管\u200B理员"})
 	if r.Status != 422 || !strings.Contains(r.Body, "staff role") {
 		t.Fatalf("sign-up form with 管理员: %d\n%s", r.Status, r.Body)
 	}

@@ -33,7 +33,7 @@ func (s *Server) adminRender(c *fiber.Ctx, status int, section string, data any,
 // adminDone sends the browser back to a section, or shows the error on it.
 func (s *Server) adminDone(c *fiber.Ctx, section string, err error) error {
 	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		return s.showAdmin(c, section, statusFor(err), "", fe.Message)
+		return s.showAdmin(c, section, statusFor(err), "", s.message(c, fe))
 	} else if err != nil {
 		return err
 	}
@@ -105,9 +105,9 @@ func (s *Server) adminAllowed(uid int64, object string) error {
 		return nil
 	}
 	if uid == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
-	return fault.Forbidden("只有管理员可以这样做 (only admins may do this)")
+	return fault.Forbidden("err_only_admins_may_do")
 }
 
 // formAdminUser grants or revokes a role, bans or unbans, or resets a password.
@@ -123,7 +123,7 @@ func (s *Server) formAdminUser(c *fiber.Ctx) error {
 		case "branch":
 			change.Branch = name
 		default:
-			return s.adminDone(c, "users", fault.Invalid("scope", "范围须写成 board:<slug> 或 branch:<支部名> (scope is board:<slug> or branch:<name>)"))
+			return s.adminDone(c, "users", fault.Invalid("scope", "err_scope"))
 		}
 	}
 	var err error
@@ -142,7 +142,7 @@ func (s *Server) formAdminUser(c *fiber.Ctx) error {
 			return s.showAdmin(c, "users", fiber.StatusOK, fmt.Sprintf("%s %s: %s", T["new_password_for"], username, pw), "")
 		}
 	default:
-		err = fault.Invalid("op", "未知的操作 (unknown action)")
+		err = fault.Invalid("op", "err_unknown_action")
 	}
 	return s.adminDone(c, "users", err)
 }
@@ -163,7 +163,7 @@ func boardInputFromForm(c *fiber.Ctx) (forum.BoardInput, error) {
 	if raw := c.FormValue("position"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil {
-			return in, fault.Invalid("position", "位置须为数字 (position must be a number)")
+			return in, fault.Invalid("position", "err_position_number")
 		}
 		in.Position = &n
 	}
@@ -211,7 +211,7 @@ func (s *Server) formAdminWords(c *fiber.Ctx) error {
 			}
 		}
 		if len(rules) >= moderation.MaxWords {
-			return s.adminDone(c, "words", fault.Invalid("rules", "第 %d 行：词表最多 %d 条 (line %d: at most %d rules)", i+1, moderation.MaxWords, i+1, moderation.MaxWords))
+			return s.adminDone(c, "words", fault.Invalid("rules", "err_word_list_line_too_many", "line", i+1, "max", moderation.MaxWords))
 		}
 		rules = append(rules, words.Rule{Pattern: strings.Clone(pattern), Action: words.Action(action)})
 	}

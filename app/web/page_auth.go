@@ -40,7 +40,7 @@ func (s *Server) formLogin(c *fiber.Ctx) error {
 		_, sess, raw, err = s.Accounts.Login(c.UserContext(), username, c.FormValue("password"))
 	}
 	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		return s.render(c, statusOf[fe.Kind], "login", s.pages.catalogs[lang(c)]["login"], authForm{Username: username, Next: next, Error: fe.Message, Token: s.formToken(c)})
+		return s.render(c, statusOf[fe.Kind], "login", s.pages.catalogs[lang(c)]["login"], authForm{Username: username, Next: next, Error: s.message(c, fe), Token: s.formToken(c)})
 	} else if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) formRegister(c *fiber.Ctx) error {
 		}
 	}
 	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		form.Error, form.Token = fe.Message, s.formToken(c)
+		form.Error, form.Token = s.message(c, fe), s.formToken(c)
 		return s.render(c, statusOf[fe.Kind], "register", s.pages.catalogs[lang(c)]["register"], form)
 	}
 	return err

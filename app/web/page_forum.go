@@ -62,7 +62,7 @@ func (s *Server) formCreateThread(c *fiber.Ctx) error {
 	title, body := strings.Clone(c.FormValue("title")), strings.Clone(c.FormValue("body"))
 	t, _, err := s.Forum.CreateThread(c.UserContext(), userID(c), c.Params("slug"), title, body)
 	if formErr, ok := asFormError(err); ok {
-		return s.showBoard(c, statusFor(err), composeForm{Title: title, Body: body, Error: formErr.Message, Field: formErr.Field})
+		return s.showBoard(c, statusFor(err), composeForm{Title: title, Body: body, Error: s.message(c, formErr), Field: formErr.Field})
 	} else if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) pageThread(c *fiber.Ctx) error {
 // showThread renders a page of a thread: by default the conversation tree (paged by
 // path with ?from=), or in time order with ?view=time or ?after=seq.
 func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
-	id, err := idParam(c, "主题 (thread)")
+	id, err := idParam(c, "thread")
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 }
 
 func (s *Server) formReply(c *fiber.Ctx) error {
-	id, err := idParam(c, "主题 (thread)")
+	id, err := idParam(c, "thread")
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Server) formReply(c *fiber.Ctx) error {
 	replyTo, _ := strconv.ParseInt(c.FormValue("reply_to"), 10, 64)
 	p, err := s.Forum.Reply(c.UserContext(), userID(c), id, body, replyTo)
 	if formErr, ok := asFormError(err); ok {
-		form := composeForm{Body: body, Error: formErr.Message, Field: formErr.Field}
+		form := composeForm{Body: body, Error: s.message(c, formErr), Field: formErr.Field}
 		if replyTo != 0 {
 			form.ReplyTo, _ = s.Forum.Post(c.UserContext(), userID(c), replyTo)
 		}
@@ -153,7 +153,7 @@ func (s *Server) formReply(c *fiber.Ctx) error {
 
 // postFor loads the post of the path for a page that changes it, if the user may.
 func (s *Server) postFor(c *fiber.Ctx, verb string) (*forum.Post, error) {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Server) pageEditPost(c *fiber.Ctx) error {
 }
 
 func (s *Server) formEditPost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (s *Server) formEditPost(c *fiber.Ctx) error {
 	p, err := s.Forum.EditPost(c.UserContext(), userID(c), id, body)
 	if formErr, ok := asFormError(err); ok {
 		orig, _ := s.Forum.Post(c.UserContext(), userID(c), id)
-		return s.render(c, statusFor(err), "edit", "", composeForm{Action: c.Path(), Body: body, ReplyTo: orig, Error: formErr.Message, Field: formErr.Field})
+		return s.render(c, statusFor(err), "edit", "", composeForm{Action: c.Path(), Body: body, ReplyTo: orig, Error: s.message(c, formErr), Field: formErr.Field})
 	} else if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (s *Server) pageDeletePost(c *fiber.Ctx) error {
 }
 
 func (s *Server) formDeletePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (s *Server) modToolsFor(c *fiber.Ctx, b *forum.Board) modTools {
 
 // formModerate applies one moderation button of the thread page.
 func (s *Server) formModerate(c *fiber.Ctx) error {
-	id, err := idParam(c, "主题 (thread)")
+	id, err := idParam(c, "thread")
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func (s *Server) formModerate(c *fiber.Ctx) error {
 	case "merge":
 		into, perr := strconv.ParseInt(strings.TrimPrefix(strings.TrimSpace(c.FormValue("into")), "#"), 10, 64)
 		if perr != nil || into <= 0 {
-			return fault.Invalid("into", "请填写要合并进去的主题编号 (give the number of the thread to merge into)")
+			return fault.Invalid("into", "err_merge_into_missing")
 		}
 		_, err = s.Forum.MergeThreads(ctx, uid, id, into)
 		target = into
@@ -82,7 +82,7 @@ func (s *Server) formModerate(c *fiber.Ctx) error {
 			}
 		}
 	default:
-		return fault.Invalid("op", "未知的操作 %q (unknown action %q)", op, op)
+		return fault.Invalid("op", "err_unknown_op", "op", op)
 	}
 	if err != nil {
 		return err
@@ -96,16 +96,16 @@ func (s *Server) seqsToIDs(c *fiber.Ctx, threadID int64, raw string) ([]int64, e
 	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '，' || r == '#' }) {
 		seq, err := strconv.ParseInt(f, 10, 64)
 		if err != nil || seq < 2 {
-			return nil, fault.Invalid("seqs", "楼层须为 2 以上的数字，用逗号分隔 (post numbers are numbers from 2, separated by commas)")
+			return nil, fault.Invalid("seqs", "err_split_seqs_form")
 		}
 		ps, err := s.Forum.PostsAfter(c.UserContext(), threadID, seq-1, 1)
 		if err != nil || len(ps) == 0 || ps[0].Seq != seq {
-			return nil, fault.Invalid("seqs", "这个主题没有 #%d 楼 (this thread has no post #%d)", seq, seq)
+			return nil, fault.Invalid("seqs", "err_no_such_seq", "seq", seq)
 		}
 		ids = append(ids, ps[0].ID)
 	}
 	if len(ids) == 0 {
-		return nil, fault.Invalid("seqs", "请填写要分出去的楼层 (give the post numbers to split off)")
+		return nil, fault.Invalid("seqs", "err_split_seqs_missing")
 	}
 	return ids, nil
 }
@@ -119,7 +119,7 @@ func backTo(p *forum.Post) string {
 }
 
 func (s *Server) pageRestorePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *Server) pageRestorePost(c *fiber.Ctx) error {
 }
 
 func (s *Server) formRestorePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
@@ -157,12 +157,12 @@ func (s *Server) pageReport(c *fiber.Ctx) error {
 }
 
 func (s *Server) showReport(c *fiber.Ctx, status int, reason, msg string) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
 	if userID(c) == 0 {
-		return fault.Unauthorized("请先登录 (please sign in first)")
+		return fault.Unauthorized("err_sign_in_first")
 	}
 	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
 	if err != nil {
@@ -172,14 +172,14 @@ func (s *Server) showReport(c *fiber.Ctx, status int, reason, msg string) error 
 }
 
 func (s *Server) formReport(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}
 	reason := strings.Clone(c.FormValue("reason"))
 	r, err := s.Moderation.ReportPost(c.UserContext(), userID(c), id, reason)
 	if fe, ok := asFormError(err); ok {
-		return s.showReport(c, statusFor(err), reason, fe.Message)
+		return s.showReport(c, statusFor(err), reason, s.message(c, fe))
 	} else if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (s *Server) pageModQueue(c *fiber.Ctx) error {
 }
 
 func (s *Server) formResolve(c *fiber.Ctx) error {
-	id, err := idParam(c, "举报 (report)")
+	id, err := idParam(c, "report")
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (s *Server) formResolve(c *fiber.Ctx) error {
 }
 
 func (s *Server) formReview(c *fiber.Ctx) error {
-	id, err := idParam(c, "帖子 (post)")
+	id, err := idParam(c, "post")
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func (s *Server) renderTokens(c *fiber.Ctx, status int, p tokensPage) error {
 // formFailed renders a domain refusal on the page; anything else is the error page's.
 func (s *Server) formFailed(c *fiber.Ctx, err error) error {
 	if fe := (*fault.Error)(nil); errors.As(err, &fe) && fe.Kind != fault.KindInternal {
-		return s.renderTokens(c, statusOf[fe.Kind], tokensPage{Error: fe.Message})
+		return s.renderTokens(c, statusOf[fe.Kind], tokensPage{Error: s.message(c, fe)})
 	}
 	return err
 }
@@ -60,7 +60,7 @@ func (s *Server) formCreateToken(c *fiber.Ctx) error {
 		return c.Redirect("/login?next=/settings/tokens", fiber.StatusSeeOther)
 	}
 	if !s.Policy.Allowed(uid, "*", "token", "create") {
-		return s.formFailed(c, fault.Forbidden("你没有权限创建访问令牌 (you may not create access tokens)"))
+		return s.formFailed(c, fault.Forbidden("err_may_not_create_access"))
 	}
 	raw, t, err := s.Accounts.CreateToken(c.UserContext(), uid, strings.Clone(c.FormValue("name")))
 	if err != nil {
@@ -80,7 +80,7 @@ func (s *Server) formRevokeToken(c *fiber.Ctx) error {
 	}
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
-		return s.formFailed(c, fault.NotFound("访问令牌 (token)"))
+		return s.formFailed(c, fault.NotFound("token"))
 	}
 	if err := s.Accounts.RevokeToken(c.UserContext(), uid, id); err != nil {
 		return s.formFailed(c, err)

@@ -3,12 +3,12 @@ package web
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"mime"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,13 +17,9 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
+	"jiayuan/app/i18n"
 	"jiayuan/frontend"
 )
-
-// Languages the UI speaks, Simplified Chinese first (the default).
-var languages = []language.Tag{language.SimplifiedChinese, language.TraditionalChinese, language.English}
-
-var langMatcher = language.NewMatcher(languages)
 
 const langCookie = "jy_lang"
 
@@ -48,7 +44,7 @@ type asset struct {
 type pages struct {
 	tmpl     map[string]*template.Template
 	frag     *template.Template // the cacheable fragments: _*.html
-	catalogs map[string]map[string]string
+	catalogs i18n.Catalogs
 	assets   map[string]asset
 }
 
@@ -67,18 +63,11 @@ type view struct {
 }
 
 func newPages() (*pages, error) {
-	p := &pages{tmpl: map[string]*template.Template{}, catalogs: map[string]map[string]string{}, assets: map[string]asset{}}
-	for _, tag := range languages {
-		raw, err := fs.ReadFile(frontend.Catalogs, "i18n/"+tag.String()+".json")
-		if err != nil {
-			return nil, err
-		}
-		cat := map[string]string{}
-		if err := json.Unmarshal(raw, &cat); err != nil {
-			return nil, fmt.Errorf("catalog %s: %w", tag, err)
-		}
-		p.catalogs[tag.String()] = cat
+	cats, err := i18n.Load()
+	if err != nil {
+		return nil, err
 	}
+	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: map[string]asset{}}
 	if err := fs.WalkDir(frontend.Static, "static", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -181,26 +170,16 @@ func authorUsername(users map[int64]*accounts.User, id int64) string {
 // Accept-Language, then Simplified Chinese.
 func lang(c *fiber.Ctx) string {
 	if q := c.Query("lang"); q != "" {
-		if tag, err := language.Parse(q); err == nil {
-			_, i, _ := langMatcher.Match(tag)
-			l := languages[i].String()
+		if _, err := language.Parse(q); err == nil {
+			l := i18n.Match(q)
 			c.Cookie(&fiber.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: fiber.CookieSameSiteLaxMode})
 			return l
 		}
 	}
-	if ck := c.Cookies(langCookie); ck != "" {
-		for _, t := range languages {
-			if t.String() == ck {
-				return ck
-			}
-		}
+	if ck := c.Cookies(langCookie); slices.Contains(i18n.Languages, ck) {
+		return ck
 	}
-	tags, _, err := language.ParseAcceptLanguage(c.Get(fiber.HeaderAcceptLanguage))
-	if err != nil || len(tags) == 0 {
-		return languages[0].String()
-	}
-	_, i, _ := langMatcher.Match(tags...)
-	return languages[i].String()
+	return i18n.Match(c.Get(fiber.HeaderAcceptLanguage))
 }
 
 // render executes a page template with the common view data.
@@ -241,6 +220,11 @@ func (p *pages) fragment(name string, data any) (template.HTML, error) {
 		return "", err
 	}
 	return template.HTML(b.String()), nil //nolint:gosec // output of html/template
+}
+
+// message is a domain error's message in the reader's language.
+func (s *Server) message(c *fiber.Ctx, err error) string {
+	return s.pages.catalogs.Message(lang(c), err)
 }
 
 func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {

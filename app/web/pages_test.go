@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -10,11 +11,13 @@ import (
 
 func (c *client) page(path string, header ...string) resp {
 	c.e.t.Helper()
+	kept := c.header // a language the client reads in stays
 	c.header = map[string]string{"Accept": "text/html"}
+	maps.Copy(c.header, kept)
 	for i := 0; i+1 < len(header); i += 2 {
 		c.header[header[i]] = header[i+1]
 	}
-	defer func() { c.header = nil }()
+	defer func() { c.header = kept }()
 	return c.do("GET", path, nil)
 }
 

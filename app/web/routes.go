@@ -60,7 +60,7 @@ func (s *Server) routes() {
 	a.Use(s.authenticate, s.protectWrites)
 
 	signIn := s.rateLimit(s.Config.LoginPerMinute, func(c *fiber.Ctx) string { return "signin:" + s.clientIP(c) },
-		"登录或注册尝试过多，请一分钟后再试 (too many sign-in attempts: wait a minute)")
+		"err_too_many_sign_ins")
 	// Per user; guests (refused anyway) by address, so they never share one bucket.
 	posting := s.rateLimit(s.Config.PostPerMinute, func(c *fiber.Ctx) string {
 		if uid := userID(c); uid != 0 {
@@ -68,7 +68,7 @@ func (s *Server) routes() {
 		}
 		return "post:ip" + s.clientIP(c)
 	},
-		"发帖太频繁，请稍后再试 (you are posting too fast: wait a moment)")
+		"err_posting_too_fast")
 
 	api := a.Group("/api/v1")
 	api.Post("/auth/register", signIn, s.apiRegister)
@@ -171,9 +171,9 @@ func (s *Server) decide(object, action string) fiber.Handler {
 			return c.Next()
 		}
 		if uid == 0 {
-			return fault.Unauthorized("请先登录 (please sign in first)")
+			return fault.Unauthorized("err_sign_in_first")
 		}
-		return fault.Forbidden("你没有权限执行此操作 (you are not allowed to do this)")
+		return fault.Forbidden("err_not_allowed_to_do")
 	}
 }
 
@@ -185,20 +185,20 @@ func (s *Server) ownNotifications(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if !s.Policy.Allowed(uid, "user:"+strconv.FormatInt(uid, 10), "notifications", "read_own") {
-		return fault.Forbidden("你不能查看通知 (you may not read notifications)")
+		return fault.Forbidden("err_may_not_read_notifications")
 	}
 	return c.Next()
 }
 
 // rateLimit allows perMinute requests per key; 0 turns it off. The counts live in the
 // store (Deps.Limits), so every node behind the load balancer draws on one budget.
-func (s *Server) rateLimit(perMinute int, key func(*fiber.Ctx) string, msg string) fiber.Handler {
+func (s *Server) rateLimit(perMinute int, bucket func(*fiber.Ctx) string, key string) fiber.Handler {
 	if perMinute <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
 	l := ratelimit.New(s.Limits, perMinute, time.Minute, s.Now)
 	return func(c *fiber.Ctx) error {
-		r, err := l.Take(c.UserContext(), key(c))
+		r, err := l.Take(c.UserContext(), bucket(c))
 		if err != nil {
 			return err
 		}
@@ -206,7 +206,7 @@ func (s *Server) rateLimit(perMinute int, key func(*fiber.Ctx) string, msg strin
 		c.Set("X-RateLimit-Remaining", strconv.Itoa(r.Remaining))
 		if !r.Allowed {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((r.Reset+time.Second-1)/time.Second)))
-			return fault.TooMany(msg)
+			return fault.TooMany(key)
 		}
 		return c.Next()
 	}

@@ -40,11 +40,11 @@ type searchResult struct {
 // highlighted snippet of each hit from the database's text.
 func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, cursor string) (*searchResult, *search.Query, error) {
 	if s.Search == nil {
-		return nil, nil, fault.Unavailable("search_off", "搜索未启用 (search is not enabled)")
+		return nil, nil, fault.Unavailable("search_off", "err_search_not_enabled")
 	}
 	q, err := search.Parse(raw)
 	if err != nil {
-		return nil, nil, fault.BadRequest("invalid_query", err.Error())
+		return nil, nil, err // a fault: invalid_query
 	}
 	if board != "" {
 		q.Board = board
@@ -55,7 +55,7 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 	offset := 0
 	if cursor != "" {
 		if offset, err = strconv.Atoi(cursor); err != nil || offset < 0 || offset > maxSearchOffset {
-			return nil, nil, fault.Invalid("cursor", "cursor 无效，请使用上一页返回的 next_cursor (invalid cursor)")
+			return nil, nil, fault.Invalid("cursor", "err_invalid_cursor")
 		}
 	}
 	all, err := s.boardsList(c)
@@ -71,9 +71,7 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 		}
 	}
 	res, err := s.Search.Find(q, limit, offset)
-	if errors.Is(err, search.ErrRebuilding) {
-		return nil, nil, fault.Unavailable("index_rebuilding", err.Error())
-	} else if err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	ids := make([]int64, len(res.Hits))
@@ -157,7 +155,7 @@ func (s *Server) pageSearch(c *fiber.Ctx) error {
 		var fe *fault.Error
 		switch {
 		case errors.As(err, &fe) && fe.Kind != fault.KindInternal:
-			data["Error"] = fe.Message
+			data["Error"] = s.message(c, fe)
 		case err != nil:
 			return err
 		default:

@@ -49,11 +49,11 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		raw, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return fault.Unauthorized("Authorization 须为 \"Bearer <token>\" (Authorization must be \"Bearer <token>\")")
+			return fault.Unauthorized("err_authorization_form")
 		}
 		u, err := s.Accounts.TokenUser(c.UserContext(), strings.TrimSpace(raw))
 		if errors.Is(err, fault.ErrNotFound) {
-			return fault.Unauthorized("访问令牌无效 (invalid access token)")
+			return fault.Unauthorized("err_invalid_access_token")
 		} else if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Server) protectWrites(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	if c.Get("Sec-Fetch-Site") == "cross-site" || !s.sameOrigin(c) {
-		return fault.Forbidden("拒绝跨站请求 (cross-site request refused)")
+		return fault.Forbidden("err_cross_site_request")
 	}
 	sess := caller(c).session
 	if sess == nil {
@@ -94,7 +94,7 @@ func (s *Server) protectWrites(c *fiber.Ctx) error {
 		token = c.FormValue(csrfField)
 	}
 	if subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRFToken)) != 1 {
-		return &fault.Error{Kind: fault.KindForbidden, Code: "csrf", Message: "缺少或错误的 CSRF 令牌，请刷新页面后重试 (missing or wrong CSRF token: reload the page and try again; API clients send the csrf_token from login in the X-CSRF-Token header)"}
+		return &fault.Error{Kind: fault.KindForbidden, Code: "csrf", Key: "err_csrf"}
 	}
 	return c.Next()
 }
@@ -140,8 +140,7 @@ func (s *Server) formToken(c *fiber.Ctx) string {
 // preSessionLen is the length of a pre-session token: 32 random bytes in base64url.
 const preSessionLen = 43
 
-var errPreSessionCSRF = &fault.Error{Kind: fault.KindForbidden, Code: "csrf_form",
-	Message: "表单已过期或来自其他网站，请重新提交 (this form expired or came from another site: submit it again)"}
+var errPreSessionCSRF = &fault.Error{Kind: fault.KindForbidden, Code: "csrf_form", Key: "err_csrf_form"}
 
 // checkFormToken guards the sign-in and sign-up forms against login CSRF (a forged post
 // that signs the victim in to the forger's account): a guest's post must carry the

@@ -27,7 +27,7 @@ func TestModeratorCannotSilenceHigherRoles(t *testing.T) {
 		return c.do("POST", "/api/v1/boards/xinyu/silences", map[string]any{"username": who, "hours": 2, "reason": "测试"})
 	}
 	for _, who := range []string{"admin", "laoshi"} {
-		r := silence(mod, who)
+		r := silence(mod.in("en"), who)
 		if r.Status != 403 || r.errCode(t) != "silence_outranked" || !strings.Contains(r.Body, "cannot silence") {
 			t.Fatalf("moderator silences %s: %d %s", who, r.Status, r.Body)
 		}

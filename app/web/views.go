@@ -103,7 +103,7 @@ type cachedJSON struct {
 // uncached path does: a private board's thread is a missing thread, not a missing board.
 func threadReadable(err error) error {
 	if errors.Is(err, fault.ErrNotFound) {
-		return fault.NotFound("主题 (thread)")
+		return fault.NotFound("thread")
 	}
 	return err
 }

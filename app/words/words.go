@@ -15,7 +15,6 @@
 package words
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,7 +41,36 @@ func ParseAction(s string) (Action, error) {
 	case Block, Hold, Replace:
 		return a, nil
 	}
-	return "", fmt.Errorf("未知的动作 %q，可选 block、hold、replace (unknown action %q: use block, hold or replace)", s, s)
+	return "", refuse("err_rule_action", fmt.Sprintf("未知的动作 %q，可选 block、hold、replace (unknown action %q: use block, hold or replace)", s, s), "action", s)
+}
+
+// RuleError refuses one rule of a list. Rule is its place (1-based); Key and Args say
+// why for the reader's catalog (frontend/i18n), with the rule and pattern among the
+// arguments; Error says it for the log.
+type RuleError struct {
+	Rule    int
+	Pattern string
+	Key     string
+	Args    []any
+	text    string
+}
+
+func (e *RuleError) Error() string {
+	if e.Pattern == "" {
+		return fmt.Sprintf("第 %d 条：%s", e.Rule, e.text)
+	}
+	return fmt.Sprintf("第 %d 条 %q：%s", e.Rule, e.Pattern, e.text)
+}
+
+// refuse makes the reason a pattern or action is refused; Compile adds which rule.
+func refuse(key, text string, args ...any) *RuleError {
+	return &RuleError{Key: key, Args: args, text: text}
+}
+
+func (e *RuleError) of(rule int, pattern string) *RuleError {
+	e.Rule, e.Pattern = rule, pattern
+	e.Args = append([]any{"rule", rule, "pattern", pattern}, e.Args...)
+	return e
 }
 
 func (a Action) strength() int {
@@ -144,11 +172,11 @@ func Compile(rules []Rule, fold func(rune) rune) (*Matcher, error) {
 	var patterns []string
 	for i, r := range rules {
 		if _, err := ParseAction(string(r.Action)); err != nil {
-			return nil, fmt.Errorf("第 %d 条：%w", i+1, err)
+			return nil, err.(*RuleError).of(i+1, "")
 		}
 		alts, err := expand(r.Pattern, fold)
 		if err != nil {
-			return nil, fmt.Errorf("第 %d 条 %q：%w", i+1, r.Pattern, err)
+			return nil, err.of(i+1, r.Pattern)
 		}
 		for _, a := range alts {
 			j, ok := index[a]
@@ -175,9 +203,9 @@ func Compile(rules []Rule, fold func(rune) rune) (*Matcher, error) {
 }
 
 // expand turns a pattern into its folded literal alternatives.
-func expand(pattern string, fold func(rune) rune) ([]string, error) {
+func expand(pattern string, fold func(rune) rune) ([]string, *RuleError) {
 	if !utf8.ValidString(pattern) {
-		return nil, errors.New("含有无效的 UTF-8 字符 (not valid UTF-8)")
+		return nil, refuse("err_rule_utf8", "含有无效的 UTF-8 字符 (not valid UTF-8)")
 	}
 	alts := []string{""}
 	runes := 0
@@ -189,7 +217,7 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 			end := -1
 			for j := i + 1; j < len(rs); j++ {
 				if rs[j] == '[' {
-					return nil, errors.New("方括号不能嵌套 (brackets cannot nest)")
+					return nil, refuse("err_rule_nest", "方括号不能嵌套 (brackets cannot nest)")
 				}
 				if rs[j] == ']' {
 					end = j
@@ -197,7 +225,7 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 				}
 			}
 			if end < 0 {
-				return nil, errors.New("方括号不配对 (unbalanced [ ])")
+				return nil, refuse("err_rule_unbalanced", "方括号不配对 (unbalanced [ ])")
 			}
 			for _, c := range rs[i+1 : end] {
 				if !isFiller(c) {
@@ -205,11 +233,11 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 				}
 			}
 			if len(choice) == 0 {
-				return nil, errors.New("方括号内没有字符 (empty [ ])")
+				return nil, refuse("err_rule_empty", "方括号内没有字符 (empty [ ])")
 			}
 			i = end
 		case r == ']':
-			return nil, errors.New("方括号不配对 (unbalanced [ ])")
+			return nil, refuse("err_rule_unbalanced", "方括号不配对 (unbalanced [ ])")
 		case isFiller(r):
 			continue
 		default:
@@ -217,10 +245,10 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 		}
 		runes++
 		if runes > MaxRuneCount {
-			return nil, fmt.Errorf("最多 %d 个字符 (at most %d characters)", MaxRuneCount, MaxRuneCount)
+			return nil, refuse("err_rule_too_long", fmt.Sprintf("最多 %d 个字符 (at most %d characters)", MaxRuneCount, MaxRuneCount), "max", MaxRuneCount)
 		}
 		if len(alts)*len(choice) > MaxAlternatives {
-			return nil, fmt.Errorf("展开后超过 %d 种写法 (expands to more than %d words)", MaxAlternatives, MaxAlternatives)
+			return nil, refuse("err_rule_too_many", fmt.Sprintf("展开后超过 %d 种写法 (expands to more than %d words)", MaxAlternatives, MaxAlternatives), "max", MaxAlternatives)
 		}
 		next := make([]string, 0, len(alts)*len(choice))
 		for _, a := range alts {
@@ -231,7 +259,7 @@ func expand(pattern string, fold func(rune) rune) ([]string, error) {
 		alts = next
 	}
 	if runes == 0 {
-		return nil, errors.New("没有可匹配的字（只有空白或符号）(nothing to match: only spaces or symbols)")
+		return nil, refuse("err_rule_nothing", "没有可匹配的字（只有空白或符号）(nothing to match: only spaces or symbols)")
 	}
 	return alts, nil
 }

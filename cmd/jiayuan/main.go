@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,8 @@ import (
 	_ "time/tzdata" // pages show times in Asia/Shanghai even on images without tzdata
 
 	"jiayuan/cmd/jiayuan/bench"
+	"jiayuan/app/fault"
+	"jiayuan/app/i18n"
 )
 
 func main() {
@@ -24,10 +27,25 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "jiayuan:", err)
+			fmt.Fprintln(os.Stderr, "jiayuan:", say(err))
 		}
 		os.Exit(1)
 	}
+}
+
+// say gives a domain error (a refused grant, say) in the operator's language, read
+// from the locale as a page reads Accept-Language; anything else as it is.
+func say(err error) string {
+	var fe *fault.Error
+	if !errors.As(err, &fe) {
+		return err.Error()
+	}
+	cats, lerr := i18n.Load()
+	if lerr != nil {
+		return err.Error()
+	}
+	locale := cmp.Or(os.Getenv("LC_ALL"), os.Getenv("LC_MESSAGES"), os.Getenv("LANG"))
+	return cats.Message(i18n.Match(locale), fe)
 }
 
 func run(ctx context.Context, args []string) error {
