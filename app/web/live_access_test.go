@@ -163,6 +163,14 @@ func TestLiveBoardTightened(t *testing.T) {
 	ws := bob.open()
 	ws.join(ch)
 	ws.join("board:leyou")
+	// The opening post may still be on its way, legitimately: a public reply behind it,
+	// arrived on both channels, says everything before it has.
+	public := admin.reply(tid, "公开的回复", 0)["seq"]
+	for seen := map[any]bool{}; len(seen) < 2; {
+		if m := ws.next(); m["type"] == "post.created" && m["post"].(map[string]any)["seq"] == public {
+			seen[m["channel"]] = true
+		}
+	}
 	if r := admin.do("PATCH", "/api/v1/admin/boards/leyou", map[string]any{"read_access": forum.AccessModerators}); r.Status != 200 {
 		t.Fatalf("tighten: %d %s", r.Status, r.Body)
 	}
@@ -272,6 +280,9 @@ func TestLiveRoleRevokedFromConsole(t *testing.T) {
 		return false
 	})
 	e.grant("carol", "moderator", "mods", "")
+	// FollowStore's last look may predate the grant: once it has seen it, a revoke is a
+	// change it cannot miss (granted and revoked between two looks would be none).
+	waitFor(t, func() bool { return noticed(cid) >= 1 })
 	tid, _ := admin.thread("mods", "版主议题", "正文")
 	ch := fmt.Sprintf("thread:%d", tid)
 	ws := carol.open()
