@@ -11,6 +11,8 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.RepairStore = (*Store)(nil)
+
 // The reads and conditional writes of `jiayuan repair` (forum.Repair): what recounts
 // the counters that a crash between two writes leaves behind where there are no
 // transactions.

@@ -7,47 +7,25 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.RepairStore = (*Store)(nil)
+
 // The reads and conditional writes of `jiayuan repair` (forum.Repair). Every write here
 // keeps its counters in the same transaction, so on this engine the repair finds
 // nothing to fix unless the database was changed behind the application's back.
 
 // EachThread calls fn with every thread, in id order.
 func (s *Store) EachThread(ctx context.Context, fn func(*forum.Thread) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+threadCols+` FROM threads ORDER BY id`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		t, err := scanThread(rows)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return each(ctx, s.r, scanThread, fn, `SELECT `+threadCols+` FROM threads ORDER BY id`)
 }
 
 // EachPostSeq calls fn with every post's thread, seq and creation time, in (thread,
 // seq) order: a walk of the (thread_id, seq) unique index.
 func (s *Store) EachPostSeq(ctx context.Context, fn func(threadID, seq int64, createdAt time.Time) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT thread_id, seq, created_at FROM posts ORDER BY thread_id, seq`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var thread, seq, created int64
-		if err := rows.Scan(&thread, &seq, &created); err != nil {
-			return err
-		}
-		if err := fn(thread, seq, fromMS(created)); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	type postSeq struct{ thread, seq, created int64 }
+	return each(ctx, s.r, func(row scanner) (p postSeq, err error) {
+		return p, row.Scan(&p.thread, &p.seq, &p.created)
+	}, func(p postSeq) error { return fn(p.thread, p.seq, fromMS(p.created)) },
+		`SELECT thread_id, seq, created_at FROM posts ORDER BY thread_id, seq`)
 }
 
 // SetThreadCounts writes a thread's counters if they still are was.
