@@ -109,15 +109,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*accounts.
 
 // UsersByIDs returns the users that exist among ids.
 func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*accounts.User, error) {
-	out := make(map[int64]*accounts.User, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	us, err := find(ctx, s.users, bson.M{"_id": bson.M{"$in": ids}}, nil, (*userDoc).user)
-	for _, u := range us {
-		out[u.ID] = u
-	}
-	return out, err
+	return byIDs(ctx, s.users, ids, (*userDoc).user, func(u *accounts.User) int64 { return u.ID })
 }
 
 // CountUsers counts all users.

@@ -171,15 +171,7 @@ func (s *Store) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int6
 
 // PostsByIDs returns the posts that exist among ids.
 func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
-	out := make(map[int64]*forum.Post, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	ps, err := find(ctx, s.posts, bson.M{"_id": bson.M{"$in": ids}}, nil, (*postDoc).post)
-	for _, p := range ps {
-		out[p.ID] = p
-	}
-	return out, err
+	return byIDs(ctx, s.posts, ids, (*postDoc).post, func(p *forum.Post) int64 { return p.ID })
 }
 
 // UpdatePostBody replaces a post's source and rendering.

@@ -82,12 +82,7 @@ func (s *Store) NotifyCheckpoint(ctx context.Context) (int64, error) {
 
 // AdvanceNotifyCheckpoint moves the checkpoint from from to to if it is still at from.
 func (s *Store) AdvanceNotifyCheckpoint(ctx context.Context, from, to int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE checkpoints SET value = ? WHERE name = 'notify' AND value = ?`, to, from)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return s.changedOne(ctx, `UPDATE checkpoints SET value = ? WHERE name = 'notify' AND value = ?`, to, from)
 }
 
 // PostsAfterID returns posts with id > after in id order, held and deleted ones included.

@@ -30,34 +30,19 @@ func (s *Store) EachPostSeq(ctx context.Context, fn func(threadID, seq int64, cr
 
 // SetThreadCounts writes a thread's counters if they still are was.
 func (s *Store) SetThreadCounts(ctx context.Context, id int64, was, now forum.ThreadCounts) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE threads SET reply_count = ?, last_seq = ?, last_activity_at = ?
+	return s.changedOne(ctx, `UPDATE threads SET reply_count = ?, last_seq = ?, last_activity_at = ?
 		WHERE id = ? AND reply_count = ? AND last_seq = ? AND last_activity_at = ?`,
 		now.ReplyCount, now.LastSeq, ms(now.LastActivityAt), id, was.ReplyCount, was.LastSeq, ms(was.LastActivityAt))
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // SetBoardCounts writes a board's counters if they still are was.
 func (s *Store) SetBoardCounts(ctx context.Context, id int64, was, now forum.BoardCounts) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE boards SET thread_count = ?, post_count = ?, last_activity_at = ?
+	return s.changedOne(ctx, `UPDATE boards SET thread_count = ?, post_count = ?, last_activity_at = ?
 		WHERE id = ? AND thread_count = ? AND post_count = ? AND last_activity_at = ?`,
 		now.ThreadCount, now.PostCount, ms(now.LastActivityAt), id, was.ThreadCount, was.PostCount, ms(was.LastActivityAt))
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
 }
 
 // DeleteEmptyThread deletes a thread that has no post.
 func (s *Store) DeleteEmptyThread(ctx context.Context, id int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM threads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM posts WHERE thread_id = ?)`, id, id)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return s.changedOne(ctx, `DELETE FROM threads WHERE id = ? AND NOT EXISTS (SELECT 1 FROM posts WHERE thread_id = ?)`, id, id)
 }

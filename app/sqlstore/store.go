@@ -171,6 +171,17 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return t.Commit()
 }
 
+// changedOne runs a conditional write and says whether it changed the one row it is
+// about: the compare-and-set of checkpoints and counters.
+func (s *Store) changedOne(ctx context.Context, q string, args ...any) (bool, error) {
+	res, err := s.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // ms and fromMS store times as Unix milliseconds; 0 is the zero time.
 func ms(t time.Time) int64 {
 	if t.IsZero() {
