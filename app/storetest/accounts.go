@@ -12,13 +12,13 @@ import (
 
 // Accounts checks an engine's accounts.Store: users, sessions and tokens.
 func Accounts(t *testing.T, open func(*testing.T) accounts.Store) {
-	run(t, open,
-		test[accounts.Store]{"Users", testUsers},
-		test[accounts.Store]{"SessionsAndTokens", testSessionsAndTokens},
-		test[accounts.Store]{"UsersAdmin", testUsersAdmin},
-		test[accounts.Store]{"AccessLists", testAccessLists},
-		test[accounts.Store]{"ConfusableUsernames", testConfusableUsernames},
-	)
+	tests[accounts.Store]{
+		{"Users", testUsers},
+		{"SessionsAndTokens", testSessionsAndTokens},
+		{"UsersAdmin", testUsersAdmin},
+		{"AccessLists", testAccessLists},
+		{"ConfusableUsernames", testConfusableUsernames},
+	}.run(t, open)
 }
 
 func testUsers(t *testing.T, s accounts.Store) {

@@ -11,10 +11,10 @@ import (
 
 // Boards checks an engine's forum.BoardStore.
 func Boards(t *testing.T, open func(*testing.T) forum.BoardStore) {
-	run(t, open,
-		test[forum.BoardStore]{"Boards", testBoards},
-		test[forum.BoardStore]{"BoardUpdate", testBoardUpdate},
-	)
+	tests[forum.BoardStore]{
+		{"Boards", testBoards},
+		{"BoardUpdate", testBoardUpdate},
+	}.run(t, open)
 }
 
 func testBoards(t *testing.T, s forum.BoardStore) {

@@ -23,9 +23,9 @@ type ChangeLogStore interface {
 
 // ChangeLog checks an engine's per-thread list of changed posts (web.ChangeLog).
 func ChangeLog(t *testing.T, open func(*testing.T) ChangeLogStore) {
-	run(t, open,
-		test[ChangeLogStore]{"ThreadPostsChangedSince", testThreadChanges},
-	)
+	tests[ChangeLogStore]{
+		{"ThreadPostsChangedSince", testThreadChanges},
+	}.run(t, open)
 }
 
 // testThreadChanges: only the thread's own posts, at or below upTo, changed after since

@@ -21,11 +21,11 @@ type NotifyStore interface {
 
 // Notify checks an engine's notify.Store: notifications and the notifier's checkpoint.
 func Notify(t *testing.T, open func(*testing.T) NotifyStore) {
-	run(t, open,
-		test[NotifyStore]{"Notifications", testNotifications},
-		test[NotifyStore]{"NotificationOnce", testNotificationOnce},
-		test[NotifyStore]{"NotifyCheckpoint", testNotifyCheckpoint},
-	)
+	tests[NotifyStore]{
+		{"Notifications", testNotifications},
+		{"NotificationOnce", testNotificationOnce},
+		{"NotifyCheckpoint", testNotifyCheckpoint},
+	}.run(t, open)
 }
 
 func testNotifications(t *testing.T, s NotifyStore) {

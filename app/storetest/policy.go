@@ -16,9 +16,9 @@ type PolicyStore interface {
 
 // Policy checks an engine's policy.Store: role assignments.
 func Policy(t *testing.T, open func(*testing.T) PolicyStore) {
-	run(t, open,
-		test[PolicyStore]{"Roles", testRoles},
-	)
+	tests[PolicyStore]{
+		{"Roles", testRoles},
+	}.run(t, open)
 }
 
 func testRoles(t *testing.T, s PolicyStore) {

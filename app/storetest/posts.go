@@ -12,15 +12,15 @@ import (
 
 // Posts checks an engine's forum.PostStore.
 func Posts(t *testing.T, open func(*testing.T) ForumStore) {
-	run(t, open,
-		test[ForumStore]{"CreatePost", testCreatePost},
-		test[ForumStore]{"PostsPaging", testPostsPaging},
-		test[ForumStore]{"EditAndDelete", testEditAndDelete},
-		test[ForumStore]{"ConcurrentReplies", testConcurrentReplies},
-		test[ForumStore]{"TextVerbatim", testTextVerbatim},
-		test[ForumStore]{"PostsChangedSince", testPostsChanged},
-		test[ForumStore]{"HeldPosts", testHeldPosts},
-	)
+	tests[ForumStore]{
+		{"CreatePost", testCreatePost},
+		{"PostsPaging", testPostsPaging},
+		{"EditAndDelete", testEditAndDelete},
+		{"ConcurrentReplies", testConcurrentReplies},
+		{"TextVerbatim", testTextVerbatim},
+		{"PostsChangedSince", testPostsChanged},
+		{"HeldPosts", testHeldPosts},
+	}.run(t, open)
 }
 
 func testCreatePost(t *testing.T, s ForumStore) {

@@ -10,10 +10,10 @@ import (
 
 // RateLimit checks an engine's ratelimit.Store: the shared hit counters.
 func RateLimit(t *testing.T, open func(*testing.T) ratelimit.Store) {
-	run(t, open,
-		test[ratelimit.Store]{"RateCounters", testRateCounters},
-		test[ratelimit.Store]{"ConcurrentRateCounters", testConcurrentRateCounters},
-	)
+	tests[ratelimit.Store]{
+		{"RateCounters", testRateCounters},
+		{"ConcurrentRateCounters", testConcurrentRateCounters},
+	}.run(t, open)
 }
 
 // testRateCounters: counts per key and window, purged by window end.

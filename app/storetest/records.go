@@ -11,9 +11,9 @@ import (
 
 // Records checks an engine's records.Store.
 func Records(t *testing.T, open func(*testing.T) records.Store) {
-	run(t, open,
-		test[records.Store]{"Records", testRecords},
-	)
+	tests[records.Store]{
+		{"Records", testRecords},
+	}.run(t, open)
 }
 
 func testRecords(t *testing.T, s records.Store) {

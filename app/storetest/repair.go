@@ -17,9 +17,9 @@ type RepairStore interface {
 
 // Repair checks an engine's forum.RepairStore, through forum.Repair.
 func Repair(t *testing.T, open func(*testing.T) RepairStore) {
-	run(t, open,
-		test[RepairStore]{"Repair", testRepair},
-	)
+	tests[RepairStore]{
+		{"Repair", testRepair},
+	}.run(t, open)
 }
 
 // testRepair corrupts counters with direct writes, as a crash between two writes of a

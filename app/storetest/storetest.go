@@ -57,15 +57,15 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	ChangeLog(t, func(t *testing.T) ChangeLogStore { return open(t) })
 }
 
-// test is one test of a suite; each runs on a fresh store.
-type test[S any] struct {
+// tests is a suite: named tests of a store S.
+type tests[S any] []struct {
 	name string
 	fn   func(*testing.T, S)
 }
 
-// run runs a suite's tests, each on a store of its own.
-func run[S any](t *testing.T, open func(*testing.T) S, tests ...test[S]) {
-	for _, tc := range tests {
+// run runs each test on a fresh store from open.
+func (ts tests[S]) run(t *testing.T, open func(*testing.T) S) {
+	for _, tc := range ts {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
 }

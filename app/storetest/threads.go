@@ -11,14 +11,14 @@ import (
 
 // Threads checks an engine's forum.ThreadStore, and its bulk import of threads.
 func Threads(t *testing.T, open func(*testing.T) ForumStore) {
-	run(t, open,
-		test[ForumStore]{"CreateThread", testCreateThread},
-		test[ForumStore]{"ThreadOrderAndCursor", testThreadOrder},
-		test[ForumStore]{"ImportThread", testImportThread},
-		test[ForumStore]{"ThreadPatch", testThreadPatch},
-		test[ForumStore]{"RelocatePosts", testRelocatePosts},
-		test[ForumStore]{"MovesTouchChanged", testMovesTouchChanged},
-	)
+	tests[ForumStore]{
+		{"CreateThread", testCreateThread},
+		{"ThreadOrderAndCursor", testThreadOrder},
+		{"ImportThread", testImportThread},
+		{"ThreadPatch", testThreadPatch},
+		{"RelocatePosts", testRelocatePosts},
+		{"MovesTouchChanged", testMovesTouchChanged},
+	}.run(t, open)
 }
 
 func testCreateThread(t *testing.T, s ForumStore) {
