@@ -57,7 +57,7 @@ type Post struct {
 	ReplyTo    int64  // id of the post answered, 0 for none
 	ReplyToSeq int64
 	Depth      int
-	PathPrefix string // the path of the parent it hangs under; the store appends the seq
+	PathPrefix string // the path of the parent it hangs under; Place appends the seq
 	Path       string
 	CreatedAt  time.Time
 	EditedAt   time.Time // zero if never edited
@@ -120,20 +120,44 @@ type ThreadCursor struct {
 }
 
 // Store keeps boards, threads and posts. Missing rows are fault.ErrNotFound; a taken
-// board slug is fault.ErrConflict.
+// board slug is fault.ErrConflict. Counters and places are decided in this package
+// (see writes.go): the engines store them.
 type Store interface {
+	BoardStore
+	ThreadStore
+	PostStore
+}
+
+// BoardStore keeps the boards.
+type BoardStore interface {
 	CreateBoard(ctx context.Context, b *Board) error
 	BoardBySlug(ctx context.Context, slug string) (*Board, error)
 	BoardByID(ctx context.Context, id int64) (*Board, error)
 	ListBoards(ctx context.Context) ([]*Board, error)
+	// UpdateBoard stores a board's names, descriptions, position, archive flag and access.
+	UpdateBoard(ctx context.Context, b *Board) error
+}
 
+// ThreadStore keeps the threads, and moves posts between them.
+type ThreadStore interface {
 	// CreateThread stores t and its opening post p (seq 1) and bumps the board's
 	// counters; it fills in the ids, seq and path.
 	CreateThread(ctx context.Context, t *Thread, p *Post) error
 	ThreadByID(ctx context.Context, id int64) (*Thread, error)
 	// ListThreads returns a board's threads after the cursor (nil: from the start).
 	ListThreads(ctx context.Context, boardID int64, after *ThreadCursor, limit int) ([]*Thread, error)
+	// UpdateThread applies patch atomically and returns the thread as it now is. A move
+	// carries the thread's counts from one board to the other.
+	UpdateThread(ctx context.Context, id int64, patch ThreadPatch) (*Thread, error)
+	// RelocatePosts moves posts into the thread target at the places given, in one
+	// step. A target with ID 0 is created (the relocation with Seq 1 is its opening
+	// post). Both threads' counters and their boards' post counts follow, every moved
+	// post counts as changed, and a source thread left with no posts is deleted.
+	RelocatePosts(ctx context.Context, target *Thread, from int64, moves []Relocation, at time.Time) error
+}
 
+// PostStore keeps the posts.
+type PostStore interface {
 	// CreatePost appends p to its thread: it allocates the next seq, sets the path,
 	// and bumps the thread's and board's counters. Concurrent calls never share a seq.
 	CreatePost(ctx context.Context, p *Post) error
@@ -150,17 +174,6 @@ type Store interface {
 	PostsChangedSince(ctx context.Context, since time.Time, afterID int64, limit int) ([]*Post, error)
 	// PostsByIDs returns the posts that exist among ids.
 	PostsByIDs(ctx context.Context, ids []int64) (map[int64]*Post, error)
-
-	// UpdateBoard stores a board's names, descriptions, position, archive flag and access.
-	UpdateBoard(ctx context.Context, b *Board) error
-	// UpdateThread applies patch atomically and returns the thread as it now is. A move
-	// carries the thread's counts from one board to the other.
-	UpdateThread(ctx context.Context, id int64, patch ThreadPatch) (*Thread, error)
-	// RelocatePosts moves posts into the thread target at the places given, in one
-	// step. A target with ID 0 is created (the relocation with Seq 1 is its opening
-	// post). Both threads' counters and their boards' post counts follow, every moved
-	// post counts as changed, and a source thread left with no posts is deleted.
-	RelocatePosts(ctx context.Context, target *Thread, from int64, moves []Relocation, at time.Time) error
 	// SetPostHeld holds a post for review or releases it.
 	SetPostHeld(ctx context.Context, id int64, held bool, at time.Time) error
 	// HeldPosts returns posts waiting for review, oldest first.

@@ -11,6 +11,8 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.BoardStore = (*Store)(nil)
+
 type boardDoc struct {
 	ID              int64      `bson:"_id"`
 	Slug            string     `bson:"slug"`
@@ -81,13 +83,19 @@ func (s *Store) ListBoards(ctx context.Context) ([]*forum.Board, error) {
 	return find(ctx, s.boards, bson.M{}, options.Find().SetSort(sort), (*boardDoc).board)
 }
 
-// bumpBoard counts new threads and posts on a board in one atomic update. Counters are
-// derived facts: when this runs after a transaction (or without one), a crash between
-// the inserts and this update leaves them behind, and `jiayuan repair` recomputes them.
-func (s *Store) bumpBoard(ctx context.Context, boardID, threads, posts int64, at time.Time) error {
-	_, err := s.boards.UpdateOne(ctx, bson.M{"_id": boardID},
-		bumpLast(bson.M{"$inc": bson.M{"thread_count": threads, "post_count": posts}}, at))
-	return err
+// bumpBoards applies changes of boards' counters that the forum decided (see
+// forum.BoardDelta), each in one atomic update. Counters are derived facts: when this
+// runs after a transaction (or without one), a crash between the inserts and this
+// update leaves them behind, and `jiayuan repair` recomputes them.
+func (s *Store) bumpBoards(ctx context.Context, ds ...forum.BoardDelta) error {
+	for _, d := range ds {
+		_, err := s.boards.UpdateOne(ctx, bson.M{"_id": d.BoardID},
+			bumpLast(bson.M{"$inc": bson.M{"thread_count": d.Threads, "post_count": d.Posts}}, d.At))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UpdateBoard stores a board's editable fields.

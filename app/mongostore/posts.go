@@ -11,6 +11,8 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.PostStore = (*Store)(nil)
+
 type postDoc struct {
 	ID         int64      `bson:"_id"`
 	ThreadID   int64      `bson:"thread_id"`
@@ -75,13 +77,14 @@ func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
 		if err != nil {
 			return notFound(err, "thread")
 		}
-		p.ID, p.Seq, p.Path, boardID = id, t.LastSeq, p.PathPrefix+forum.PathSegment(t.LastSeq), t.BoardID
+		p.ID, boardID = id, t.BoardID
+		p.Place(t.LastSeq)
 		return s.insertPost(ctx, p)
 	})
 	if err != nil {
 		return err
 	}
-	return s.bumpBoard(ctx, boardID, 0, 1, p.CreatedAt)
+	return s.bumpBoards(ctx, forum.AddPost(boardID, p))
 }
 
 // PostByID returns one post.
@@ -168,15 +171,7 @@ func (s *Store) ThreadPostsChangedSince(ctx context.Context, threadID, upTo int6
 
 // PostsByIDs returns the posts that exist among ids.
 func (s *Store) PostsByIDs(ctx context.Context, ids []int64) (map[int64]*forum.Post, error) {
-	out := make(map[int64]*forum.Post, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	ps, err := find(ctx, s.posts, bson.M{"_id": bson.M{"$in": ids}}, nil, (*postDoc).post)
-	for _, p := range ps {
-		out[p.ID] = p
-	}
-	return out, err
+	return byIDs(ctx, s.posts, ids, (*postDoc).post, func(p *forum.Post) int64 { return p.ID })
 }
 
 // UpdatePostBody replaces a post's source and rendering.

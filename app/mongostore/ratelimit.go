@@ -7,7 +7,11 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"jiayuan/app/ratelimit"
 )
+
+var _ ratelimit.Store = (*Store)(nil)
 
 // HitCounter adds one to key's count in the window and returns the new count: one
 // findOneAndUpdate with $inc and upsert, atomic on the server.

@@ -12,6 +12,8 @@ import (
 	"jiayuan/app/records"
 )
 
+var _ records.Store = (*Store)(nil)
+
 type recordDoc struct {
 	ID   int64      `bson:"_id"`
 	Kind string     `bson:"kind"`

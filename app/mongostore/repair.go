@@ -11,6 +11,8 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.RepairStore = (*Store)(nil)
+
 // The reads and conditional writes of `jiayuan repair` (forum.Repair): what recounts
 // the counters that a crash between two writes leaves behind where there are no
 // transactions.
@@ -54,20 +56,28 @@ func each[D any](ctx context.Context, c *mongo.Collection, filter any, opts *opt
 
 // SetThreadCounts writes a thread's counters if they still are was.
 func (s *Store) SetThreadCounts(ctx context.Context, id int64, was, now forum.ThreadCounts) (bool, error) {
-	res, err := s.threads.UpdateOne(ctx,
-		bson.M{"_id": id, "reply_count": was.ReplyCount, "last_seq": was.LastSeq, "last_activity_at": tm(was.LastActivityAt)},
-		bson.M{"$set": bson.M{"reply_count": now.ReplyCount, "last_seq": now.LastSeq, "last_activity_at": tm(now.LastActivityAt)}})
-	if err != nil {
-		return false, err
+	counts := func(c forum.ThreadCounts) bson.M {
+		return bson.M{"reply_count": c.ReplyCount, "last_seq": c.LastSeq, "last_activity_at": tm(c.LastActivityAt)}
 	}
-	return res.MatchedCount == 1, nil
+	return setIfStill(ctx, s.threads, id, counts(was), counts(now))
 }
 
 // SetBoardCounts writes a board's counters if they still are was.
 func (s *Store) SetBoardCounts(ctx context.Context, id int64, was, now forum.BoardCounts) (bool, error) {
-	res, err := s.boards.UpdateOne(ctx,
-		bson.M{"_id": id, "thread_count": was.ThreadCount, "post_count": was.PostCount, "last_activity_at": tm(was.LastActivityAt)},
-		bson.M{"$set": bson.M{"thread_count": now.ThreadCount, "post_count": now.PostCount, "last_activity_at": tm(now.LastActivityAt)}})
+	counts := func(c forum.BoardCounts) bson.M {
+		return bson.M{"thread_count": c.ThreadCount, "post_count": c.PostCount, "last_activity_at": tm(c.LastActivityAt)}
+	}
+	return setIfStill(ctx, s.boards, id, counts(was), counts(now))
+}
+
+// setIfStill sets the fields of document id to now if they still are was, in one
+// update, and says whether it did.
+func setIfStill(ctx context.Context, c *mongo.Collection, id int64, was, now bson.M) (bool, error) {
+	filter := bson.M{"_id": id}
+	for k, v := range was {
+		filter[k] = v
+	}
+	res, err := c.UpdateOne(ctx, filter, bson.M{"$set": now})
 	if err != nil {
 		return false, err
 	}

@@ -10,6 +10,8 @@ import (
 	"jiayuan/policy"
 )
 
+var _ policy.Store = (*Store)(nil)
+
 // roleDoc is one assignment; the unique index on all three fields makes roles a set.
 type roleDoc struct {
 	UserID int64  `bson:"user_id"`

@@ -299,6 +299,19 @@ func find[D any, T any](ctx context.Context, c *mongo.Collection, filter any, op
 	return out, cur.Err()
 }
 
+// byIDs finds the documents among ids and returns them by id.
+func byIDs[D any, T any](ctx context.Context, c *mongo.Collection, ids []int64, conv func(*D) *T, id func(*T) int64) (map[int64]*T, error) {
+	out := make(map[int64]*T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	vs, err := find(ctx, c, bson.M{"_id": bson.M{"$in": ids}}, nil, conv)
+	for _, v := range vs {
+		out[id(v)] = v
+	}
+	return out, err
+}
+
 // page sorts and limits a keyset page. Callers return nothing for a limit below 1, as
 // SQL's LIMIT 0 does, since MongoDB reads limit 0 as "no limit".
 func page(limit int, sort ...bson.E) *options.FindOptions {

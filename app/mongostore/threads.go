@@ -5,10 +5,13 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo"
 
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 )
+
+var _ forum.ThreadStore = (*Store)(nil)
 
 type threadDoc struct {
 	ID             int64      `bson:"_id"`
@@ -50,18 +53,19 @@ func (s *Store) CreateThread(ctx context.Context, t *forum.Thread, p *forum.Post
 	if err != nil {
 		return err
 	}
+	var board forum.BoardDelta
 	err = s.atomically(ctx, func(ctx context.Context) error {
-		t.ID, t.LastSeq, t.ReplyCount = tid, 1, 0
+		board, t.ID = forum.OpenThread(t, p), tid
 		if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
 			return err
 		}
-		p.ID, p.ThreadID, p.Seq, p.Path = pid, t.ID, 1, p.PathPrefix+forum.PathSegment(1)
+		p.ID, p.ThreadID = pid, t.ID
 		return s.insertPost(ctx, p)
 	})
 	if err != nil {
 		return err
 	}
-	return s.bumpBoard(ctx, t.BoardID, 1, 1, t.LastActivityAt)
+	return s.bumpBoards(ctx, board)
 }
 
 // ThreadByID returns one thread.
@@ -93,44 +97,164 @@ func (s *Store) ListThreads(ctx context.Context, boardID int64, after *forum.Thr
 		(*threadDoc).thread)
 }
 
-// ImportThread bulk-loads a thread with all its posts, for seeding demos and benchmarks:
-// posts[0] becomes seq 1, a post's ReplyToSeq names the earlier post it answers, and
-// the counters end as if each post had been created one by one. The post ids come from
-// the counter as one block, and the posts go in with one InsertMany.
-func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
-	if len(posts) == 0 {
-		return fault.Invalid("posts", "err_thread_needs_opening_post")
-	}
-	if _, err := s.BoardByID(ctx, t.BoardID); err != nil {
+// UpdateThread applies a patch, in one transaction where the deployment has them.
+// Everything is checked before the first write (the thread and the target board
+// exist); the thread's own fields change in one update. A move then shifts the
+// counters of both boards: without a transaction a crash in between leaves counters
+// that `jiayuan repair` recomputes, never a thread in two boards.
+func (s *Store) UpdateThread(ctx context.Context, id int64, patch forum.ThreadPatch) (*forum.Thread, error) {
+	var out *forum.Thread
+	err := s.atomically(ctx, func(ctx context.Context) (err error) {
+		out, err = s.updateThread(ctx, id, patch)
 		return err
-	}
-	n := int64(len(posts))
-	lastPost, err := s.nextIDs(ctx, "posts", n)
+	})
+	return out, err
+}
+
+func (s *Store) updateThread(ctx context.Context, id int64, patch forum.ThreadPatch) (*forum.Thread, error) {
+	t, err := s.ThreadByID(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	id, err := s.nextID(ctx, "threads")
-	if err != nil {
-		return err
+	set := bson.M{}
+	if patch.Pinned != nil {
+		set["pinned"] = *patch.Pinned
 	}
-	t.ID, t.LastSeq, t.ReplyCount, t.LastActivityAt = id, n, n-1, posts[n-1].CreatedAt
-	docs := make([]any, len(posts))
-	for i, p := range posts {
-		p.ID, p.ThreadID, p.Seq, p.ChangedAt = lastPost-n+1+int64(i), t.ID, int64(i+1), p.CreatedAt
-		p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
-		if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
-			p.ReplyTo = posts[p.ReplyToSeq-1].ID
+	if patch.Locked != nil {
+		set["locked"] = *patch.Locked
+	}
+	if patch.Title != nil {
+		set["title"] = *patch.Title
+	}
+	from := patch.Apply(t)
+	if from != 0 {
+		if _, err := s.BoardByID(ctx, t.BoardID); err != nil {
+			return nil, err
 		}
-		docs[i] = newPostDoc(p)
+		set["board_id"] = t.BoardID
 	}
-	// Thread first, as in CreateThread without transactions: a crash part way leaves a
-	// thread short of its posts, never posts without a thread. This bulk load (demos,
-	// benchmarks) never runs in a transaction, which would cap its size.
-	if _, err := s.threads.InsertOne(ctx, newThreadDoc(t)); err != nil {
+	if len(set) > 0 {
+		if _, err := s.threads.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set}); err != nil {
+			return nil, err
+		}
+	}
+	if from != 0 {
+		n, err := s.posts.CountDocuments(ctx, bson.M{"thread_id": id})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.bumpBoards(ctx, forum.MoveThread(t, from, n)...); err != nil {
+			return nil, err
+		}
+		// The posts' board changed with the thread's: the search indexer catches up by
+		// changed_at, so a lost reindex is redone.
+		if _, err := s.posts.UpdateMany(ctx, bson.M{"thread_id": id}, bson.M{"$set": bson.M{"changed_at": tm(patch.At)}}); err != nil {
+			return nil, err
+		}
+	}
+	return s.ThreadByID(ctx, id)
+}
+
+// RelocatePosts moves posts between threads, in one transaction where the deployment
+// has them. Every move is checked against the source thread before anything is
+// written; then each post is updated on its own, guarded by the source thread id, and
+// the counters follow. Without a transaction, a crash part way leaves some posts moved
+// and counters stale: a second run of the same merge or split moves the rest, and
+// `jiayuan repair` recounts.
+func (s *Store) RelocatePosts(ctx context.Context, target *forum.Thread, from int64, moves []forum.Relocation, at time.Time) error {
+	var newID int64
+	if target.ID == 0 {
+		// Taken outside the transaction, as every new thread's id is (see CreatePost).
+		if _, err := s.BoardByID(ctx, target.BoardID); err != nil {
+			return err
+		}
+		id, err := s.nextID(ctx, "threads")
+		if err != nil {
+			return err
+		}
+		newID = id
+	}
+	orig := *target
+	return s.atomically(ctx, func(ctx context.Context) error {
+		*target = orig // a retried transaction starts again from the caller's thread
+		return s.relocate(ctx, target, newID, from, moves, at)
+	})
+}
+
+// relocate is RelocatePosts' body; newID, when not 0, is the id of the thread to create.
+func (s *Store) relocate(ctx context.Context, target *forum.Thread, newID, from int64, moves []forum.Relocation, at time.Time) error {
+	src, err := s.ThreadByID(ctx, from)
+	if err != nil {
 		return err
 	}
-	if _, err := s.posts.InsertMany(ctx, docs); err != nil {
+	ids := make([]int64, len(moves))
+	for i, m := range moves {
+		ids[i] = m.PostID
+	}
+	n, err := s.posts.CountDocuments(ctx, bson.M{"_id": bson.M{"$in": ids}, "thread_id": from})
+	if err != nil {
 		return err
 	}
-	return s.bumpBoard(ctx, t.BoardID, 1, n, t.LastActivityAt)
+	if int(n) != len(moves) {
+		return fault.NotFound("post")
+	}
+	r := forum.Relocate(src, target, moves)
+	if newID != 0 {
+		target.ID = newID
+		if _, err := s.threads.InsertOne(ctx, newThreadDoc(target)); err != nil {
+			return err
+		}
+	} else if _, err := s.ThreadByID(ctx, target.ID); err != nil {
+		return err
+	}
+	var last time.Time
+	for _, m := range moves {
+		var d postDoc
+		err := s.posts.FindOneAndUpdate(ctx, bson.M{"_id": m.PostID, "thread_id": from}, bson.M{"$set": bson.M{
+			"thread_id": target.ID, "seq": m.Seq, "path": m.Path, "depth": m.Depth, "reply_to": m.ReplyTo,
+			"reply_to_seq": m.ReplyToSeq, "changed_at": tm(at)}}).Decode(&d)
+		if mongo.IsDuplicateKeyError(err) {
+			return fault.Conflict("seq_taken", "err_seq_taken")
+		} else if err != nil {
+			return notFound(err, "post")
+		}
+		if c := fromTm(d.CreatedAt); c.After(last) {
+			last = c
+		}
+	}
+	if _, err := s.threads.UpdateOne(ctx, bson.M{"_id": from}, bson.M{"$inc": bson.M{"reply_count": -r.Moved}}); err != nil {
+		return err
+	}
+	left, err := s.posts.CountDocuments(ctx, bson.M{"thread_id": from})
+	if err != nil {
+		return err
+	}
+	if left == 0 {
+		if _, err := s.threads.DeleteOne(ctx, bson.M{"_id": from}); err != nil {
+			return err
+		}
+		if err := s.bumpBoards(ctx, r.Emptied); err != nil {
+			return err
+		}
+	}
+	total, err := s.posts.CountDocuments(ctx, bson.M{"thread_id": target.ID})
+	if err != nil {
+		return err
+	}
+	maxes := bson.M{"last_seq": r.LastSeq}
+	if t := tm(last); t != nil {
+		maxes["last_activity_at"] = t
+	}
+	if _, err := s.threads.UpdateOne(ctx, bson.M{"_id": target.ID}, bson.M{"$max": maxes, "$set": bson.M{"reply_count": total - 1}}); err != nil {
+		return err
+	}
+	if err := s.bumpBoards(ctx, r.Boards...); err != nil {
+		return err
+	}
+	t, err := s.ThreadByID(ctx, target.ID)
+	if err != nil {
+		return err
+	}
+	*target = *t
+	return nil
 }

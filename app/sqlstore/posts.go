@@ -10,6 +10,8 @@ import (
 	"jiayuan/app/forum"
 )
 
+var _ forum.PostStore = (*Store)(nil)
+
 const postCols = `id, thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at, held`
 
 func scanPost(row scanner) (*forum.Post, error) {
@@ -48,11 +50,11 @@ func (s *Store) CreatePost(ctx context.Context, p *forum.Post) error {
 		} else if err != nil {
 			return err
 		}
-		p.Seq, p.Path = seq, p.PathPrefix+forum.PathSegment(seq)
+		p.Place(seq)
 		if err := insertPost(ctx, tx, p); err != nil {
 			return err
 		}
-		return bumpBoard(ctx, tx, boardID, 0, 1, p.CreatedAt)
+		return bumpBoards(ctx, tx, forum.AddPost(boardID, p))
 	})
 }
 
@@ -73,20 +75,7 @@ func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath s
 }
 
 func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post, error) {
-	rows, err := s.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*forum.Post
-	for rows.Next() {
-		p, err := scanPost(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return query(ctx, reads{s}, scanPost, q, args...)
 }
 
 // PostsChangedSince pages through posts in the order they last changed, on the
@@ -156,44 +145,4 @@ func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
 		return fault.NotFound("post")
 	}
 	return nil
-}
-
-// ImportThread bulk-loads a thread with all its posts in one transaction, for seeding
-// demos and benchmarks: posts[0] becomes seq 1, a post's ReplyToSeq names the earlier
-// post it answers, and counters end as if each post had been created one by one.
-func (s *Store) ImportThread(ctx context.Context, t *forum.Thread, posts []*forum.Post) error {
-	if len(posts) == 0 {
-		return fault.Invalid("posts", "err_thread_needs_opening_post")
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		last := posts[len(posts)-1].CreatedAt
-		t.LastActivityAt = last
-		if err := insertThread(ctx, tx, t, int64(len(posts)), int64(len(posts)-1)); err != nil {
-			return err
-		}
-		t.LastSeq, t.ReplyCount = int64(len(posts)), int64(len(posts)-1)
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO posts (thread_id, seq, author_id, body, html, reply_to, reply_to_seq, depth, path, created_at, edited_at, deleted, deleted_at, changed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i, p := range posts {
-			p.ThreadID, p.Seq = t.ID, int64(i+1)
-			p.Path = p.PathPrefix + forum.PathSegment(p.Seq)
-			if p.ReplyToSeq > 0 && p.ReplyToSeq < p.Seq && p.ReplyTo == 0 {
-				p.ReplyTo = posts[p.ReplyToSeq-1].ID
-			}
-			p.ChangedAt = p.CreatedAt
-			res, err := stmt.ExecContext(ctx, p.ThreadID, p.Seq, p.AuthorID, p.Body, p.HTML, p.ReplyTo, p.ReplyToSeq, p.Depth, p.Path,
-				ms(p.CreatedAt), ms(p.EditedAt), p.Deleted, ms(p.DeletedAt), ms(p.ChangedAt))
-			if err != nil {
-				return err
-			}
-			if p.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
-		}
-		return bumpBoard(ctx, tx, t.BoardID, 1, int64(len(posts)), last)
-	})
 }

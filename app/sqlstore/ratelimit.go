@@ -4,7 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+
+	"jiayuan/app/ratelimit"
 )
+
+var _ ratelimit.Store = (*Store)(nil)
 
 // HitCounter adds one to key's count in the window and returns the new count, in one
 // upsert on the single write connection, so concurrent hits never lose a count.

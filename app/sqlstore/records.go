@@ -8,6 +8,8 @@ import (
 	"jiayuan/app/records"
 )
 
+var _ records.Store = (*Store)(nil)
+
 const recordCols = `id, kind, COALESCE(key, ''), k1, k2, at, doc`
 
 func scanRecord(row scanner) (*records.Record, error) {
@@ -94,18 +96,5 @@ func (s *Store) ListRecords(ctx context.Context, kind string, f records.Filter, 
 		args = append(args, before)
 	}
 	args = append(args, limit)
-	rows, err := s.query(ctx, `SELECT `+recordCols+` FROM records WHERE `+where.String()+` ORDER BY id DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*records.Record
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return query(ctx, reads{s}, scanRecord, `SELECT `+recordCols+` FROM records WHERE `+where.String()+` ORDER BY id DESC LIMIT ?`, args...)
 }

@@ -100,12 +100,56 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) scanner {
 	return st.QueryRowContext(ctx, args...)
 }
 
-func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	st, err := s.prepared(ctx, q)
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// querier runs a query: the read pool (see reads), a transaction, or a pool itself.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// reads is the read pool through the statement cache (see prepared).
+type reads struct{ s *Store }
+
+func (r reads) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := r.s.prepared(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// each runs q on db and calls fn with every row as scan reads it: the one loop over
+// rows of this engine.
+func each[T any](ctx context.Context, db querier, scan func(scanner) (T, error), fn func(T) error, q string, args ...any) error {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// scanInt reads a row of one integer.
+func scanInt(row scanner) (n int64, err error) { return n, row.Scan(&n) }
+
+// query runs q on db and returns every row as scan reads it.
+func query[T any](ctx context.Context, db querier, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	var out []T
+	err := each(ctx, db, scan, func(v T) error { out = append(out, v); return nil }, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Ping checks that the database answers.
@@ -125,6 +169,17 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return t.Commit()
+}
+
+// changedOne runs a conditional write and says whether it changed the one row it is
+// about: the compare-and-set of checkpoints and counters.
+func (s *Store) changedOne(ctx context.Context, q string, args ...any) (bool, error) {
+	res, err := s.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // ms and fromMS store times as Unix milliseconds; 0 is the zero time.

@@ -5,14 +5,69 @@ import (
 	"errors"
 	"testing"
 
+	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/notify"
 )
 
+// NotifyStore is what the notifications suite needs: notifications, and the posts and
+// users they are about.
+type NotifyStore interface {
+	accounts.Store
+	forum.Store
+	notify.Store
+}
+
+// Notify checks an engine's notify.Store: notifications and the notifier's checkpoint.
+func Notify(t *testing.T, open func(*testing.T) NotifyStore) {
+	tests[NotifyStore]{
+		{"Notifications", testNotifications},
+		{"NotificationOnce", testNotificationOnce},
+		{"NotifyCheckpoint", testNotifyCheckpoint},
+	}.run(t, open)
+}
+
+func testNotifications(t *testing.T, s NotifyStore) {
+	ctx := context.Background()
+	a, b := newUser(t, s, "quinn"), newUser(t, s, "rupert")
+	var ids []int64
+	for i := 0; i < 5; i++ {
+		n := &notify.Notification{UserID: a.ID, Kind: notify.KindReply, ActorID: b.ID, ThreadID: 7, PostID: int64(100 + i), PostSeq: int64(2 + i), CreatedAt: at(i)}
+		must(t, s.CreateNotification(ctx, n))
+		ids = append(ids, n.ID)
+	}
+	must(t, s.CreateNotification(ctx, &notify.Notification{UserID: b.ID, Kind: notify.KindMention, ActorID: a.ID, ThreadID: 7, PostID: 99, PostSeq: 1, CreatedAt: at(0)}))
+	page, err := s.ListNotifications(ctx, a.ID, 0, 3)
+	must(t, err)
+	if len(page) != 3 || page[0].ID != ids[4] || page[2].ID != ids[2] || page[0].PostSeq != 6 || page[0].Kind != notify.KindReply || !page[0].CreatedAt.Equal(at(4)) || page[0].Read {
+		t.Fatalf("first page: %+v", page)
+	}
+	page, err = s.ListNotifications(ctx, a.ID, page[2].ID, 3)
+	must(t, err)
+	if len(page) != 2 || page[1].ID != ids[0] {
+		t.Fatalf("second page: %+v", page)
+	}
+	if n, err := s.CountUnread(ctx, a.ID); err != nil || n != 5 {
+		t.Fatalf("unread %d %v", n, err)
+	}
+	must(t, s.MarkRead(ctx, a.ID, []int64{ids[0], ids[1]}))
+	must(t, s.MarkRead(ctx, b.ID, []int64{ids[2]})) // not b's: no effect
+	if n, _ := s.CountUnread(ctx, a.ID); n != 3 {
+		t.Fatalf("unread after marking two: %d", n)
+	}
+	must(t, s.MarkRead(ctx, a.ID, nil))
+	if n, _ := s.CountUnread(ctx, a.ID); n != 0 {
+		t.Fatalf("unread after marking all: %d", n)
+	}
+	if n, _ := s.CountUnread(ctx, b.ID); n != 1 {
+		t.Fatalf("another user's notifications changed: %d", n)
+	}
+}
+
 // testNotificationOnce: a second notification of the same user, post and kind is a
 // conflict and stores nothing; another kind or another user is a new one.
-func testNotificationOnce(t *testing.T, s Store) {
+func testNotificationOnce(t *testing.T, s NotifyStore) {
 	ctx := context.Background()
 	a, b := newUser(t, s, "una"), newUser(t, s, "vic")
 	n := &notify.Notification{UserID: a.ID, Kind: notify.KindReply, ActorID: b.ID, ThreadID: 3, PostID: 40, PostSeq: 2, CreatedAt: at(1)}
@@ -32,7 +87,7 @@ func testNotificationOnce(t *testing.T, s Store) {
 // testNotifyCheckpoint: a fresh store's checkpoint is before every post, and posts do
 // not move it; it moves only from the value the mover read; the posts after it come in
 // id order, held and hidden ones included.
-func testNotifyCheckpoint(t *testing.T, s Store) {
+func testNotifyCheckpoint(t *testing.T, s NotifyStore) {
 	ctx := context.Background()
 	u, b := newUser(t, s, "wen"), newBoard(t, s, "outbox", 1)
 	th, first := newThread(t, s, b, u, "出站", at(1))

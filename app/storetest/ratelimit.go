@@ -4,10 +4,20 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"jiayuan/app/ratelimit"
 )
 
+// RateLimit checks an engine's ratelimit.Store: the shared hit counters.
+func RateLimit(t *testing.T, open func(*testing.T) ratelimit.Store) {
+	tests[ratelimit.Store]{
+		{"RateCounters", testRateCounters},
+		{"ConcurrentRateCounters", testConcurrentRateCounters},
+	}.run(t, open)
+}
+
 // testRateCounters: counts per key and window, purged by window end.
-func testRateCounters(t *testing.T, s Store) {
+func testRateCounters(t *testing.T, s ratelimit.Store) {
 	ctx := context.Background()
 	hit := func(key string, w int64) int64 {
 		t.Helper()
@@ -44,7 +54,7 @@ func testRateCounters(t *testing.T, s Store) {
 
 // testConcurrentRateCounters: N writers × M hits on one key end at N×M (FerretDB runs
 // this over the one connection its harness uses).
-func testConcurrentRateCounters(t *testing.T, s Store) {
+func testConcurrentRateCounters(t *testing.T, s ratelimit.Store) {
 	ctx := context.Background()
 	const writers, hits = 8, 25
 	var wg sync.WaitGroup

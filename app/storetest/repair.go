@@ -8,10 +8,24 @@ import (
 	"jiayuan/app/forum"
 )
 
+// RepairStore is what the repair suite needs: the forum, and the repair's own reads and
+// conditional writes.
+type RepairStore interface {
+	ForumStore
+	forum.RepairStore
+}
+
+// Repair checks an engine's forum.RepairStore, through forum.Repair.
+func Repair(t *testing.T, open func(*testing.T) RepairStore) {
+	tests[RepairStore]{
+		{"Repair", testRepair},
+	}.run(t, open)
+}
+
 // testRepair corrupts counters with direct writes, as a crash between two writes of a
 // store without transactions would leave them, and checks that forum.Repair puts them
 // right, reports the seq gaps without renumbering, and that a second run changes nothing.
-func testRepair(t *testing.T, s Store) {
+func testRepair(t *testing.T, s RepairStore) {
 	ctx := context.Background()
 	u := newUser(t, s, "fixer")
 	one, two := newBoard(t, s, "one", 1), newBoard(t, s, "two", 2)
@@ -98,14 +112,14 @@ func testRepair(t *testing.T, s Store) {
 	}
 }
 
-func repair(t *testing.T, s Store, dryRun bool) *forum.RepairReport {
+func repair(t *testing.T, s forum.RepairStore, dryRun bool) *forum.RepairReport {
 	t.Helper()
 	rep, err := forum.Repair(context.Background(), s, dryRun, at(1000))
 	must(t, err)
 	return rep
 }
 
-func setThread(t *testing.T, s Store, id int64, was, now forum.ThreadCounts) {
+func setThread(t *testing.T, s forum.RepairStore, id int64, was, now forum.ThreadCounts) {
 	t.Helper()
 	ok, err := s.SetThreadCounts(context.Background(), id, was, now)
 	must(t, err)

@@ -9,6 +9,8 @@ import (
 	"jiayuan/app/notify"
 )
 
+var _ notify.Store = (*Store)(nil)
+
 // CreateNotification stores n and sets its id; a second one of the same user, post and
 // kind is a conflict and writes nothing.
 func (s *Store) CreateNotification(ctx context.Context, n *notify.Notification) error {
@@ -26,23 +28,18 @@ func (s *Store) ListNotifications(ctx context.Context, userID, before int64, lim
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.query(ctx, `SELECT id, user_id, kind, actor_id, thread_id, post_id, post_seq, created_at, read
+	return query(ctx, reads{s}, scanNotification, `SELECT id, user_id, kind, actor_id, thread_id, post_id, post_seq, created_at, read
 		FROM notifications WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, userID, before, limit)
-	if err != nil {
+}
+
+func scanNotification(row scanner) (*notify.Notification, error) {
+	var n notify.Notification
+	var created int64
+	if err := row.Scan(&n.ID, &n.UserID, &n.Kind, &n.ActorID, &n.ThreadID, &n.PostID, &n.PostSeq, &created, &n.Read); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*notify.Notification
-	for rows.Next() {
-		var n notify.Notification
-		var created int64
-		if err := rows.Scan(&n.ID, &n.UserID, &n.Kind, &n.ActorID, &n.ThreadID, &n.PostID, &n.PostSeq, &created, &n.Read); err != nil {
-			return nil, err
-		}
-		n.CreatedAt = fromMS(created)
-		out = append(out, &n)
-	}
-	return out, rows.Err()
+	n.CreatedAt = fromMS(created)
+	return &n, nil
 }
 
 // CountUnread counts a user's unread notifications.
@@ -85,23 +82,10 @@ func (s *Store) NotifyCheckpoint(ctx context.Context) (int64, error) {
 
 // AdvanceNotifyCheckpoint moves the checkpoint from from to to if it is still at from.
 func (s *Store) AdvanceNotifyCheckpoint(ctx context.Context, from, to int64) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE checkpoints SET value = ? WHERE name = 'notify' AND value = ?`, to, from)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return s.changedOne(ctx, `UPDATE checkpoints SET value = ? WHERE name = 'notify' AND value = ?`, to, from)
 }
 
 // PostsAfterID returns posts with id > after in id order, held and deleted ones included.
 func (s *Store) PostsAfterID(ctx context.Context, after int64, limit int) ([]*forum.Post, error) {
 	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
-}
-
-// LastPostID is the id of the newest post (0 when there is none); a bulk import (the
-// bench's seed) moves the notifier's checkpoint there, since imported posts are history.
-func (s *Store) LastPostID(ctx context.Context) (int64, error) {
-	var id int64
-	err := s.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM posts`).Scan(&id)
-	return id, err
 }

@@ -4,15 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
-	"jiayuan/policy"
 )
 
-const userCols = `id, username, display_name, password_hash, created_at, banned`
+var _ accounts.Store = (*Store)(nil)
 
-type scanner interface{ Scan(...any) error }
+const userCols = `id, username, display_name, password_hash, created_at, banned`
 
 func scanUser(row scanner) (*accounts.User, error) {
 	var u accounts.User
@@ -62,19 +62,11 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []int64) (map[int64]*account
 	if len(uniq) == 0 {
 		return out, nil
 	}
-	rows, err := s.query(ctx, `SELECT `+userCols+` FROM users WHERE id IN (`+placeholders(len(uniq))+`)`, uniq...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
+	us, err := query(ctx, reads{s}, scanUser, `SELECT `+userCols+` FROM users WHERE id IN (`+placeholders(len(uniq))+`)`, uniq...)
+	for _, u := range us {
 		out[u.ID] = u
 	}
-	return out, rows.Err()
+	return out, err
 }
 
 // CountUsers counts all users.
@@ -123,21 +115,20 @@ func (s *Store) SetPasswordHash(ctx context.Context, id int64, hash string) erro
 // prefix (everyone when it is empty).
 func (s *Store) ListUsers(ctx context.Context, prefix string, afterID int64, limit int) ([]*accounts.User, error) {
 	like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(prefix) + "%"
-	rows, err := s.query(ctx, `SELECT `+userCols+` FROM users WHERE id > ? AND (username LIKE ? ESCAPE '\' OR display_name LIKE ? ESCAPE '\') ORDER BY id LIMIT ?`,
+	return query(ctx, reads{s}, scanUser, `SELECT `+userCols+` FROM users WHERE id > ? AND (username LIKE ? ESCAPE '\' OR display_name LIKE ? ESCAPE '\') ORDER BY id LIMIT ?`,
 		afterID, like, like, limit)
-	if err != nil {
+}
+
+const sessionCols = `token_hash, user_id, csrf_token, created_at, expires_at`
+
+func scanSession(row scanner) (*accounts.Session, error) {
+	var sess accounts.Session
+	var created, expires int64
+	if err := row.Scan(&sess.TokenHash, &sess.UserID, &sess.CSRFToken, &created, &expires); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*accounts.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	sess.CreatedAt, sess.ExpiresAt = fromMS(created), fromMS(expires)
+	return &sess, nil
 }
 
 // CreateSession stores a session.
@@ -149,21 +140,29 @@ func (s *Store) CreateSession(ctx context.Context, sess *accounts.Session) error
 
 // SessionByHash returns the session with this token hash.
 func (s *Store) SessionByHash(ctx context.Context, hash string) (*accounts.Session, error) {
-	var sess accounts.Session
-	var created, expires int64
-	err := s.queryRow(ctx, `SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = ?`, hash).
-		Scan(&sess.TokenHash, &sess.UserID, &sess.CSRFToken, &created, &expires)
+	sess, err := scanSession(s.queryRow(ctx, `SELECT `+sessionCols+` FROM sessions WHERE token_hash = ?`, hash))
 	if err != nil {
 		return nil, notFound(err, "session")
 	}
-	sess.CreatedAt, sess.ExpiresAt = fromMS(created), fromMS(expires)
-	return &sess, nil
+	return sess, nil
 }
 
 // DeleteSession removes a session; removing a missing one is not an error.
 func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 	_, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hash)
 	return err
+}
+
+const tokenCols = `id, user_id, name, token_hash, created_at`
+
+func scanToken(row scanner) (*accounts.Token, error) {
+	var t accounts.Token
+	var created int64
+	if err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.TokenHash, &created); err != nil {
+		return nil, err
+	}
+	t.CreatedAt = fromMS(created)
+	return &t, nil
 }
 
 // CreateToken stores a personal access token and sets its id.
@@ -179,46 +178,82 @@ func (s *Store) CreateToken(ctx context.Context, t *accounts.Token) error {
 
 // TokenByHash returns the token with this hash.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*accounts.Token, error) {
-	var t accounts.Token
-	var created int64
-	err := s.queryRow(ctx, `SELECT id, user_id, name, token_hash, created_at FROM tokens WHERE token_hash = ?`, hash).
-		Scan(&t.ID, &t.UserID, &t.Name, &t.TokenHash, &created)
+	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE token_hash = ?`, hash))
 	if err != nil {
 		return nil, notFound(err, "token")
 	}
-	t.CreatedAt = fromMS(created)
-	return &t, nil
+	return t, nil
 }
 
-// AddRole stores a role assignment; an existing one is left as it is.
-func (s *Store) AddRole(ctx context.Context, a policy.Assignment) error {
-	_, err := s.w.ExecContext(ctx, `INSERT OR IGNORE INTO roles (user_id, role, domain) VALUES (?, ?, ?)`, a.UserID, a.Role, a.Domain)
-	if err != nil && isForeignKey(err) {
-		return fault.NotFound("user")
-	}
-	return err
+// ListSessions returns a user's sessions, newest first.
+func (s *Store) ListSessions(ctx context.Context, userID int64) ([]*accounts.Session, error) {
+	return query(ctx, reads{s}, scanSession, `SELECT `+sessionCols+` FROM sessions WHERE user_id = ? ORDER BY created_at DESC, token_hash`, userID)
 }
 
-// RemoveRole deletes a role assignment.
-func (s *Store) RemoveRole(ctx context.Context, a policy.Assignment) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM roles WHERE user_id = ? AND role = ? AND domain = ?`, a.UserID, a.Role, a.Domain)
-	return err
-}
-
-// ListRoles returns every role assignment.
-func (s *Store) ListRoles(ctx context.Context) ([]policy.Assignment, error) {
-	rows, err := s.query(ctx, `SELECT user_id, role, domain FROM roles ORDER BY user_id, role, domain`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []policy.Assignment
-	for rows.Next() {
-		var a policy.Assignment
-		if err := rows.Scan(&a.UserID, &a.Role, &a.Domain); err != nil {
-			return nil, err
+// DeleteExpiredSessions deletes the sessions expired at or before now and returns the
+// distinct ids of their users.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) ([]int64, error) {
+	var users []int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ids, err := query(ctx, tx, scanInt, `DELETE FROM sessions WHERE expires_at <= ? RETURNING user_id`, ms(now))
+		seen := map[int64]bool{}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				users = append(users, id)
+			}
 		}
-		out = append(out, a)
+		return err
+	})
+	return users, err
+}
+
+// ListTokens returns a user's tokens, oldest first.
+func (s *Store) ListTokens(ctx context.Context, userID int64) ([]*accounts.Token, error) {
+	return query(ctx, reads{s}, scanToken, `SELECT `+tokenCols+` FROM tokens WHERE user_id = ? ORDER BY id`, userID)
+}
+
+// DeleteToken deletes token id if it is userID's.
+func (s *Store) DeleteToken(ctx context.Context, userID, id int64) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? AND user_id = ?`, id, userID)
+	if err != nil {
+		return err
 	}
-	return out, rows.Err()
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fault.NotFound("token")
+	}
+	return nil
+}
+
+// fillSkeletons computes the skeleton of users stored before it was kept. Two existing
+// users whose names look alike cannot share the unique skeleton: the later one keeps
+// a marked form that no new name can produce, and the earlier one holds the name.
+func (s *Store) fillSkeletons(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		type pending struct {
+			id   int64
+			name string
+		}
+		// Read to the end first: the transaction has one connection for the updates.
+		todo, err := query(ctx, tx, func(row scanner) (p pending, err error) {
+			return p, row.Scan(&p.id, &p.name)
+		}, `SELECT id, username FROM users WHERE skeleton IS NULL ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		for _, p := range todo {
+			sk := accounts.Skeleton(p.name)
+			var taken int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE skeleton = ?`, sk).Scan(&taken); err != nil {
+				return err
+			}
+			if taken > 0 {
+				sk = accounts.DuplicateSkeleton(sk, p.id)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET skeleton = ? WHERE id = ?`, sk, p.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -12,6 +12,8 @@ import (
 	"jiayuan/app/notify"
 )
 
+var _ notify.Store = (*Store)(nil)
+
 type notificationDoc struct {
 	ID        int64      `bson:"_id"`
 	UserID    int64      `bson:"user_id"`

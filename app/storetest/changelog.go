@@ -14,10 +14,24 @@ type ThreadChanges interface {
 	ThreadPostsChangedSince(ctx context.Context, threadID, upTo int64, since time.Time, limit int) ([]*forum.Post, error)
 }
 
+// ChangeLogStore is what the change-log suite needs: the forum, and its per-thread list of
+// changed posts.
+type ChangeLogStore interface {
+	ForumStore
+	ThreadChanges
+}
+
+// ChangeLog checks an engine's per-thread list of changed posts (web.ChangeLog).
+func ChangeLog(t *testing.T, open func(*testing.T) ChangeLogStore) {
+	tests[ChangeLogStore]{
+		{"ThreadPostsChangedSince", testThreadChanges},
+	}.run(t, open)
+}
+
 // testThreadChanges: only the thread's own posts, at or below upTo, changed after since
 // and after they were written, in the order they changed; posts merely written after
 // since are not changes, and what happens in other threads does not count.
-func testThreadChanges(t *testing.T, s Store) {
+func testThreadChanges(t *testing.T, s ChangeLogStore) {
 	ctx := context.Background()
 	u, b := newUser(t, s, "thea"), newBoard(t, s, "threadchanges", 1)
 	th, p1 := newThread(t, s, b, u, "本帖", at(1))
