@@ -5,26 +5,27 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
+	"jiayuan/app/l10n"
 )
 
 // BoardInput is what an admin sets on a board. On an update, nil fields stay.
 type BoardInput struct {
-	Slug            string // on create only: the board's address, never changed
-	Name            *string
-	NameHant        *string
-	NameEn          *string
-	Description     *string
-	DescriptionHant *string
-	DescriptionEn   *string
-	Position        *int
-	Archived        *bool
-	ReadAccess      *string
-	PostAccess      *string
+	Slug        string    // on create only: the board's address, never changed
+	Name        l10n.Text // the languages given; on an update, the others stay
+	Description l10n.Text
+	Position    *int
+	Archived    *bool
+	ReadAccess  *string
+	PostAccess  *string
 }
+
+var (
+	nameRule        = l10n.Rule{Field: "name", Max: 50, Required: true}
+	descriptionRule = l10n.Rule{Field: "description", Max: 500}
+)
 
 var slugRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 
@@ -47,28 +48,15 @@ func (s *Service) requireManage(userID int64) error {
 	return deny(userID, "err_only_admins_manage_boards")
 }
 
-// apply checks and copies the set fields of in onto b.
+// apply checks and copies the set fields of in onto b. Its texts become new maps: b is
+// a copy of a board whose maps others still read (the audit's before, the board cache).
 func (in *BoardInput) apply(b *Board) error {
-	texts := []struct {
-		v     *string
-		dst   *string
-		field string
-		max   int
-	}{
-		{in.Name, &b.Name, "name", 50}, {in.NameHant, &b.NameHant, "name_hant", 50}, {in.NameEn, &b.NameEn, "name_en", 50},
-		{in.Description, &b.Description, "description", 500}, {in.DescriptionHant, &b.DescriptionHant, "description_hant", 500},
-		{in.DescriptionEn, &b.DescriptionEn, "description_en", 500},
+	var err error
+	if b.Name, err = nameRule.Set(b.Name, in.Name); err != nil {
+		return err
 	}
-	for _, t := range texts {
-		if t.v == nil {
-			continue
-		}
-		v := strings.TrimSpace(*t.v)
-		n := utf8.RuneCountInString(v)
-		if !utf8.ValidString(v) || n > t.max || strings.ContainsAny(v, "\x00<>") || (strings.HasPrefix(t.field, "name") && n == 0) {
-			return fault.Invalid(t.field, "err_field_length", "field", t.field, "max", t.max)
-		}
-		*t.dst = v
+	if b.Description, err = descriptionRule.Set(b.Description, in.Description); err != nil {
+		return err
 	}
 	if in.Position != nil {
 		if *in.Position < 0 || *in.Position > 10000 {
@@ -102,7 +90,7 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 	if !slugRE.MatchString(in.Slug) {
 		return nil, fault.Invalid("slug", "err_slug_form")
 	}
-	if in.Name == nil {
+	if _, ok := in.Name[l10n.Languages[0]]; !ok {
 		return nil, fault.Invalid("name", "err_give_board_name")
 	}
 	all, err := s.store.ListBoards(ctx)
@@ -113,9 +101,9 @@ func (s *Service) CreateBoard(ctx context.Context, userID int64, in BoardInput) 
 	if err := in.apply(b); err != nil {
 		return nil, err
 	}
-	for _, f := range []*string{&b.NameHant, &b.NameEn} {
-		if *f == "" {
-			*f = b.Name
+	for _, l := range l10n.Languages {
+		if b.Name[l] == "" {
+			b.Name[l] = b.Name[l10n.Languages[0]]
 		}
 	}
 	DefaultAccess(b)

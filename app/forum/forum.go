@@ -6,26 +6,24 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"jiayuan/app/l10n"
 )
 
-// Board is a themed 家· board. Names and descriptions come in three languages.
+// Board is a themed 家· board. Its name and description come in the site's languages.
 type Board struct {
-	ID              int64
-	Slug            string
-	Name            string // zh-Hans
-	NameHant        string
-	NameEn          string
-	Description     string
-	DescriptionHant string
-	DescriptionEn   string
-	Position        int
-	Archived        bool   // read-only, listed apart; nobody posts in it
-	ReadAccess      string // who may read: see Access*
-	PostAccess      string // who may open threads and reply: see Access*
-	ThreadCount     int64
-	PostCount       int64
-	LastActivityAt  time.Time // zero when the board is empty
-	CreatedAt       time.Time
+	ID             int64
+	Slug           string
+	Name           l10n.Text // in every language: CreateBoard fills the ones not given
+	Description    l10n.Text
+	Position       int
+	Archived       bool   // read-only, listed apart; nobody posts in it
+	ReadAccess     string // who may read: see Access*
+	PostAccess     string // who may open threads and reply: see Access*
+	ThreadCount    int64
+	PostCount      int64
+	LastActivityAt time.Time // zero when the board is empty
+	CreatedAt      time.Time
 }
 
 // Thread is a conversation in a board; its first post (seq 1) is the opening post.

@@ -8,6 +8,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/sqlstore"
 )
 
@@ -38,7 +39,7 @@ func TestRepairBesideWrites(t *testing.T) {
 	defer st.Close()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := &accounts.User{Username: "live", DisplayName: "l", PasswordHash: "h", CreatedAt: now}
-	b := &forum.Board{Slug: "live", Name: "家·live", CreatedAt: now}
+	b := &forum.Board{Slug: "live", Name: l10n.Text{"zh-Hans": "家·live"}, CreatedAt: now}
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,13 @@ import (
 	"golang.org/x/text/language"
 
 	"jiayuan/app/fault"
+	"jiayuan/app/l10n"
 	"jiayuan/frontend"
 )
 
-// Languages are the catalogs' languages, the first the default.
-var Languages = []string{"zh-Hans", "zh-Hant", "en"}
+// Languages are the catalogs' languages, the first the default: the site's, kept in
+// l10n so that the domain's texts and the catalogs name the same ones.
+var Languages = l10n.Languages
 
 var matcher = func() language.Matcher {
 	tags := make([]language.Tag, len(Languages))
@@ -63,8 +65,9 @@ func Load() (Catalogs, error) {
 }
 
 // Text is key's text in lang with its {name} placeholders filled from args, given as
-// name, value pairs. A key missing in lang falls back to the default language, then to
-// the key itself, so a gap shows as something a person can report.
+// name, value pairs; a value that is an l10n.Text (a board's name) is given in lang too.
+// A key missing in lang falls back to the default language, then to the key itself, so
+// a gap shows as something a person can report.
 func (c Catalogs) Text(lang, key string, args ...any) string {
 	text, ok := c[lang][key]
 	if !ok {
@@ -72,7 +75,14 @@ func (c Catalogs) Text(lang, key string, args ...any) string {
 			text = key
 		}
 	}
-	return Fill(text, args...)
+	vals := make([]any, len(args)) // args may be an error's, which others read too
+	for i, a := range args {
+		if t, ok := a.(l10n.Text); ok {
+			a = t.In(lang)
+		}
+		vals[i] = a
+	}
+	return Fill(text, vals...)
 }
 
 // Message is a domain error's message in lang; anything that is not a fault reads

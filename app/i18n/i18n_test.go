@@ -14,6 +14,7 @@ import (
 
 	"jiayuan/app/fault"
 	"jiayuan/app/i18n"
+	"jiayuan/app/l10n"
 )
 
 var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
@@ -198,6 +199,23 @@ func TestMatch(t *testing.T) {
 	} {
 		if got := i18n.Match(in); got != want {
 			t.Errorf("Match(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestLocalizedArgument: a board's name in a message is the reader's language's, and
+// the default's where the board has none in it.
+func TestLocalizedArgument(t *testing.T) {
+	cats, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = fault.Forbidden("err_move_not_allowed", "name", l10n.Text{"zh-Hans": "家·视角", "en": "Perspectives"})
+	for lang, want := range map[string]string{
+		"en": "you may not move threads into Perspectives", "zh-Hant": "你不能把主題移到「家·视角」",
+	} {
+		if got := cats.Message(lang, err); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
 		}
 	}
 }

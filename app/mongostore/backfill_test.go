@@ -103,3 +103,30 @@ func TestNotificationDuplicatesRemoved(t *testing.T) {
 		}
 	})
 }
+
+// TestBoardTextsMoved: a board stored with a field per language (name, name_hant…)
+// reads in every language after the next start, and keeps no old field.
+func TestBoardTextsMoved(t *testing.T) {
+	eachServer(t, func(t *testing.T, uri, db string, s *mongostore.Store) {
+		ctx := context.Background()
+		client, err := mongo.Connect(ctx, options.Client().ApplyURI(uri))
+		must(t, err)
+		defer client.Disconnect(ctx)
+		boards := client.Database(db).Collection("boards")
+		_, err = boards.InsertOne(ctx, bson.M{"_id": int64(77), "slug": "shijiao", "name": "家·视角", "name_hant": "家·視角",
+			"name_en": "Perspectives", "description": "改革热点", "description_hant": "改革熱點", "description_en": "", "position": 1})
+		must(t, err)
+		s2, err := mongostore.Open(ctx, uri, db)
+		must(t, err)
+		defer s2.Close()
+		b, err := s2.BoardBySlug(ctx, "shijiao")
+		must(t, err)
+		if b.Name["zh-Hans"] != "家·视角" || b.Name["zh-Hant"] != "家·視角" || b.Name["en"] != "Perspectives" ||
+			b.Description["zh-Hans"] != "改革热点" || b.Description["zh-Hant"] != "改革熱點" || b.Description.In("en") != "改革热点" {
+			t.Fatalf("after the start: %+v", b)
+		}
+		if n, err := boards.CountDocuments(ctx, bson.M{"name_en": bson.M{"$exists": true}}); err != nil || n != 0 {
+			t.Fatalf("%d boards keep an old field, %v", n, err)
+		}
+	})
+}

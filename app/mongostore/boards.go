@@ -9,33 +9,28 @@ import (
 
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 )
 
 var _ forum.BoardStore = (*Store)(nil)
 
 type boardDoc struct {
-	ID              int64      `bson:"_id"`
-	Slug            string     `bson:"slug"`
-	Name            string     `bson:"name"`
-	NameHant        string     `bson:"name_hant"`
-	NameEn          string     `bson:"name_en"`
-	Description     string     `bson:"description"`
-	DescriptionHant string     `bson:"description_hant"`
-	DescriptionEn   string     `bson:"description_en"`
-	Position        int        `bson:"position"`
-	Archived        bool       `bson:"archived"`
-	ReadAccess      string     `bson:"read_access"`
-	PostAccess      string     `bson:"post_access"`
-	ThreadCount     int64      `bson:"thread_count"`
-	PostCount       int64      `bson:"post_count"`
-	LastActivityAt  *time.Time `bson:"last_activity_at"`
-	CreatedAt       *time.Time `bson:"created_at"`
+	ID             int64      `bson:"_id"`
+	Slug           string     `bson:"slug"`
+	Names          l10n.Text  `bson:"names"`
+	Descriptions   l10n.Text  `bson:"descriptions"`
+	Position       int        `bson:"position"`
+	Archived       bool       `bson:"archived"`
+	ReadAccess     string     `bson:"read_access"`
+	PostAccess     string     `bson:"post_access"`
+	ThreadCount    int64      `bson:"thread_count"`
+	PostCount      int64      `bson:"post_count"`
+	LastActivityAt *time.Time `bson:"last_activity_at"`
+	CreatedAt      *time.Time `bson:"created_at"`
 }
 
 func (d *boardDoc) board() *forum.Board {
-	b := &forum.Board{ID: d.ID, Slug: d.Slug, Name: d.Name, NameHant: d.NameHant, NameEn: d.NameEn,
-		Description: d.Description, DescriptionHant: d.DescriptionHant, DescriptionEn: d.DescriptionEn,
-		Position: d.Position, Archived: d.Archived, ReadAccess: d.ReadAccess, PostAccess: d.PostAccess,
+	b := &forum.Board{ID: d.ID, Slug: d.Slug, Name: d.Names, Description: d.Descriptions, Position: d.Position, Archived: d.Archived, ReadAccess: d.ReadAccess, PostAccess: d.PostAccess,
 		ThreadCount: d.ThreadCount, PostCount: d.PostCount, LastActivityAt: fromTm(d.LastActivityAt), CreatedAt: fromTm(d.CreatedAt)}
 	forum.DefaultAccess(b) // boards stored before access levels existed
 	return b
@@ -48,8 +43,7 @@ func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.boards.InsertOne(ctx, boardDoc{ID: id, Slug: b.Slug, Name: b.Name, NameHant: b.NameHant, NameEn: b.NameEn,
-		Description: b.Description, DescriptionHant: b.DescriptionHant, DescriptionEn: b.DescriptionEn, Position: b.Position,
+	_, err = s.boards.InsertOne(ctx, boardDoc{ID: id, Slug: b.Slug, Names: b.Name, Descriptions: b.Description, Position: b.Position,
 		Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
 		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: tm(b.LastActivityAt), CreatedAt: tm(b.CreatedAt)})
 	if err != nil {
@@ -101,14 +95,42 @@ func (s *Store) bumpBoards(ctx context.Context, ds ...forum.BoardDelta) error {
 // UpdateBoard stores a board's editable fields.
 func (s *Store) UpdateBoard(ctx context.Context, b *forum.Board) error {
 	res, err := s.boards.UpdateOne(ctx, bson.M{"_id": b.ID}, bson.M{"$set": bson.M{
-		"name": b.Name, "name_hant": b.NameHant, "name_en": b.NameEn, "description": b.Description,
-		"description_hant": b.DescriptionHant, "description_en": b.DescriptionEn, "position": b.Position,
-		"archived": b.Archived, "read_access": b.ReadAccess, "post_access": b.PostAccess}})
+		"names": b.Name, "descriptions": b.Description, "position": b.Position, "archived": b.Archived, "read_access": b.ReadAccess, "post_access": b.PostAccess}})
 	if err != nil {
 		return err
 	}
 	if res.MatchedCount == 0 {
 		return fault.NotFound("board")
+	}
+	return nil
+}
+
+// localizeBoards gives boards stored with a field per language (name, name_hant,
+// name_en, description…) their names and descriptions as one subdocument each, by
+// language, as boardDoc reads them.
+func (s *Store) localizeBoards(ctx context.Context) error {
+	type oldDoc struct {
+		ID              int64  `bson:"_id"`
+		Name            string `bson:"name"`
+		NameHant        string `bson:"name_hant"`
+		NameEn          string `bson:"name_en"`
+		Description     string `bson:"description"`
+		DescriptionHant string `bson:"description_hant"`
+		DescriptionEn   string `bson:"description_en"`
+	}
+	todo, err := find(ctx, s.boards, bson.M{"names": bson.M{"$exists": false}}, nil, func(d *oldDoc) *oldDoc { return d })
+	if err != nil {
+		return err
+	}
+	for _, d := range todo {
+		_, err := s.boards.UpdateOne(ctx, bson.M{"_id": d.ID}, bson.M{
+			"$set": bson.M{
+				"names":        l10n.Text{"zh-Hans": d.Name, "zh-Hant": d.NameHant, "en": d.NameEn},
+				"descriptions": l10n.Text{"zh-Hans": d.Description, "zh-Hant": d.DescriptionHant, "en": d.DescriptionEn}},
+			"$unset": bson.M{"name": "", "name_hant": "", "name_en": "", "description": "", "description_hant": "", "description_en": ""}})
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/mongostore"
 	"jiayuan/app/storetest"
 )
@@ -142,7 +143,7 @@ func seed(t *testing.T, s *mongostore.Store) (*accounts.User, *forum.Board) {
 	ctx := context.Background()
 	u := &accounts.User{Username: "seed", DisplayName: "种子", PasswordHash: "h", CreatedAt: at(0)}
 	must(t, s.CreateUser(ctx, u))
-	b := &forum.Board{Slug: "b", Name: "版", Position: 1, CreatedAt: at(0)}
+	b := &forum.Board{Slug: "b", Name: l10n.Text{"zh-Hans": "版"}, Position: 1, CreatedAt: at(0)}
 	must(t, s.CreateBoard(ctx, b))
 	return u, b
 }
@@ -275,7 +276,7 @@ func TestReopen(t *testing.T) {
 		if got, err := s2.BoardByID(ctx, b.ID); err != nil || got.Slug != "b" {
 			t.Fatalf("after reopen: %+v, %v", got, err)
 		}
-		if err := s2.CreateBoard(ctx, &forum.Board{Slug: "b", Name: "x", CreatedAt: at(0)}); !errors.Is(err, fault.ErrConflict) {
+		if err := s2.CreateBoard(ctx, &forum.Board{Slug: "b", Name: l10n.Text{"zh-Hans": "x"}, CreatedAt: at(0)}); !errors.Is(err, fault.ErrConflict) {
 			t.Fatalf("unique slug after reopen: %v", err)
 		}
 		if ps, err := s2.ListThreads(ctx, b.ID, nil, 0); err != nil || len(ps) != 0 {

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/mongostore"
 )
 
@@ -29,7 +30,7 @@ func TestNoTransactionsOnFerretDB(t *testing.T) {
 func TestRepairEmptyThread(t *testing.T) {
 	eachServer(t, func(t *testing.T, uri, db string, s *mongostore.Store) {
 		ctx := context.Background()
-		b := &forum.Board{Slug: "crash", Name: "家·crash", CreatedAt: time.Now().UTC()}
+		b := &forum.Board{Slug: "crash", Name: l10n.Text{"zh-Hans": "家·crash"}, CreatedAt: time.Now().UTC()}
 		if err := s.CreateBoard(ctx, b); err != nil {
 			t.Fatal(err)
 		}

@@ -83,6 +83,9 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 	if err := s.dedupeNotifications(ctx); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
+	if err := s.localizeBoards(ctx); err != nil {
+		return fmt.Errorf("boards: %w", err)
+	}
 	type k = bson.E
 	unique := options.Index().SetUnique(true)
 	idx := []struct {

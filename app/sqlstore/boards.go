@@ -3,33 +3,50 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
 
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 )
 
 var _ forum.BoardStore = (*Store)(nil)
 
-const boardCols = `id, slug, name, name_hant, name_en, description, description_hant, description_en, position, thread_count, post_count, last_activity_at, created_at, archived, read_access, post_access`
+const boardCols = `id, slug, names, descriptions, position, thread_count, post_count, last_activity_at, created_at, archived, read_access, post_access`
 
 func scanBoard(row scanner) (*forum.Board, error) {
 	var b forum.Board
+	var names, descriptions []byte
 	var last, created int64
-	err := row.Scan(&b.ID, &b.Slug, &b.Name, &b.NameHant, &b.NameEn, &b.Description, &b.DescriptionHant, &b.DescriptionEn,
+	err := row.Scan(&b.ID, &b.Slug, &names, &descriptions,
 		&b.Position, &b.ThreadCount, &b.PostCount, &last, &created, &b.Archived, &b.ReadAccess, &b.PostAccess)
 	if err != nil {
 		return nil, err
+	}
+	if err := errors.Join(json.Unmarshal(names, &b.Name), json.Unmarshal(descriptions, &b.Description)); err != nil {
+		return nil, fmt.Errorf("board %d: %w", b.ID, err)
 	}
 	b.LastActivityAt, b.CreatedAt = fromMS(last), fromMS(created)
 	return &b, nil
 }
 
+// texts is a localized text as its column holds it: a JSON object by language.
+func texts(t l10n.Text) string {
+	if t == nil {
+		return "{}"
+	}
+	raw, _ := json.Marshal(t) // a map of strings always encodes
+	return string(raw)
+}
+
 // CreateBoard stores b and sets its id.
 func (s *Store) CreateBoard(ctx context.Context, b *forum.Board) error {
 	forum.DefaultAccess(b)
-	res, err := s.w.ExecContext(ctx, `INSERT INTO boards (slug, name, name_hant, name_en, description, description_hant, description_en, position, thread_count, post_count, last_activity_at, created_at, archived, read_access, post_access)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		b.Slug, b.Name, b.NameHant, b.NameEn, b.Description, b.DescriptionHant, b.DescriptionEn, b.Position, b.ThreadCount, b.PostCount, ms(b.LastActivityAt), ms(b.CreatedAt),
+	res, err := s.w.ExecContext(ctx, `INSERT INTO boards (slug, names, descriptions, position, thread_count, post_count, last_activity_at, created_at, archived, read_access, post_access)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		b.Slug, texts(b.Name), texts(b.Description), b.Position, b.ThreadCount, b.PostCount, ms(b.LastActivityAt), ms(b.CreatedAt),
 		b.Archived, b.ReadAccess, b.PostAccess)
 	if err != nil {
 		return conflict(err, "board_exists", "err_board_exists")
@@ -57,9 +74,9 @@ func (s *Store) ListBoards(ctx context.Context) ([]*forum.Board, error) {
 
 // UpdateBoard stores a board's editable fields.
 func (s *Store) UpdateBoard(ctx context.Context, b *forum.Board) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE boards SET name = ?, name_hant = ?, name_en = ?, description = ?, description_hant = ?, description_en = ?,
+	res, err := s.w.ExecContext(ctx, `UPDATE boards SET names = ?, descriptions = ?,
 		position = ?, archived = ?, read_access = ?, post_access = ? WHERE id = ?`,
-		b.Name, b.NameHant, b.NameEn, b.Description, b.DescriptionHant, b.DescriptionEn, b.Position, b.Archived, b.ReadAccess, b.PostAccess, b.ID)
+		texts(b.Name), texts(b.Description), b.Position, b.Archived, b.ReadAccess, b.PostAccess, b.ID)
 	if err != nil {
 		return err
 	}

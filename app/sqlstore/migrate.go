@@ -145,6 +145,18 @@ var migrations = []string{
 	INSERT INTO checkpoints (name, value) SELECT 'notify', COALESCE(MAX(id), 0) FROM posts;`,
 	// 8: a returning socket's catch-up reads what changed in its own thread only.
 	`CREATE INDEX posts_thread_changed ON posts(thread_id, changed_at);`,
+	// 9: a board's name and its description are one JSON object each, by language
+	// (l10n.Text), so that a language is no new column.
+	`ALTER TABLE boards ADD COLUMN names TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE boards ADD COLUMN descriptions TEXT NOT NULL DEFAULT '{}';
+	UPDATE boards SET names = json_object('zh-Hans', name, 'zh-Hant', name_hant, 'en', name_en),
+		descriptions = json_object('zh-Hans', description, 'zh-Hant', description_hant, 'en', description_en);
+	ALTER TABLE boards DROP COLUMN name;
+	ALTER TABLE boards DROP COLUMN name_hant;
+	ALTER TABLE boards DROP COLUMN name_en;
+	ALTER TABLE boards DROP COLUMN description;
+	ALTER TABLE boards DROP COLUMN description_hant;
+	ALTER TABLE boards DROP COLUMN description_en;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -13,6 +13,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/notify"
 	"jiayuan/app/ratelimit"
 	"jiayuan/app/records"
@@ -98,8 +99,8 @@ func newUser(t *testing.T, s accounts.Store, name string) *accounts.User {
 
 func newBoard(t *testing.T, s forum.BoardStore, slug string, pos int) *forum.Board {
 	t.Helper()
-	b := &forum.Board{Slug: slug, Name: "家·" + slug, NameHant: "家·繁" + slug, NameEn: "Board " + slug,
-		Description: "描述", DescriptionHant: "描述繁", DescriptionEn: "desc", Position: pos, CreatedAt: at(0)}
+	b := &forum.Board{Slug: slug, Name: l10n.Text{"zh-Hans": "家·" + slug, "zh-Hant": "家·繁" + slug, "en": "Board " + slug},
+		Description: l10n.Text{"zh-Hans": "描述", "zh-Hant": "描述繁", "en": "desc"}, Position: pos, CreatedAt: at(0)}
 	must(t, s.CreateBoard(context.Background(), b))
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/moderation"
 	"jiayuan/app/words"
 )
@@ -437,6 +438,8 @@ func (s *Server) apiCreateBranch(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"branch": toBranch(b)})
 }
 
+// boardRequest has a field per language of each text, as openapi.json documents them
+// (named as l10n.Field names them): a new language is a new field in the API too.
 type boardRequest struct {
 	Slug            string  `json:"slug"`
 	Name            *string `json:"name"`
@@ -452,8 +455,8 @@ type boardRequest struct {
 }
 
 func (r *boardRequest) input() forum.BoardInput {
-	return forum.BoardInput{Slug: r.Slug, Name: r.Name, NameHant: r.NameHant, NameEn: r.NameEn, Description: r.Description,
-		DescriptionHant: r.DescriptionHant, DescriptionEn: r.DescriptionEn, Position: r.Position, Archived: r.Archived,
+	return forum.BoardInput{Slug: r.Slug, Name: l10n.Given(r.Name, r.NameHant, r.NameEn),
+		Description: l10n.Given(r.Description, r.DescriptionHant, r.DescriptionEn), Position: r.Position, Archived: r.Archived,
 		ReadAccess: r.ReadAccess, PostAccess: r.PostAccess}
 }
 

@@ -199,10 +199,9 @@ func toAuthor(id int64, users map[int64]*accounts.User) authorJSON {
 }
 
 func toBoard(b *forum.Board) boardJSON {
-	return boardJSON{Slug: b.Slug, Name: b.Name, Description: b.Description,
-		Names:        map[string]string{"zh-Hans": b.Name, "zh-Hant": b.NameHant, "en": b.NameEn},
-		Descriptions: map[string]string{"zh-Hans": b.Description, "zh-Hant": b.DescriptionHant, "en": b.DescriptionEn},
-		Position:     b.Position, Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
+	return boardJSON{Slug: b.Slug, Name: b.Name.String(), Names: b.Name.All(),
+		Description: b.Description.String(), Descriptions: b.Description.All(),
+		Position: b.Position, Archived: b.Archived, ReadAccess: b.ReadAccess, PostAccess: b.PostAccess,
 		ThreadCount: b.ThreadCount, PostCount: b.PostCount, LastActivityAt: optTime(b.LastActivityAt)}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/moderation"
 	"jiayuan/app/words"
 	"jiayuan/policy"
@@ -155,11 +156,22 @@ func formText(c *fiber.Ctx, name string) *string {
 	return &v
 }
 
+// formTexts reads the languages of a localized text that the form sent, each from its
+// field (see l10n.Field).
+func formTexts(c *fiber.Ctx, base string) l10n.Text {
+	t := l10n.Text{}
+	for _, l := range l10n.Languages {
+		if v := formText(c, l10n.Field(base, l)); v != nil {
+			t[l] = *v
+		}
+	}
+	return t
+}
+
 // boardInputFromForm reads a board's fields from the admin form.
 func boardInputFromForm(c *fiber.Ctx) (forum.BoardInput, error) {
-	in := forum.BoardInput{Slug: strings.Clone(c.FormValue("slug")), Name: formText(c, "name"), NameHant: formText(c, "name_hant"),
-		NameEn: formText(c, "name_en"), Description: formText(c, "description"), DescriptionHant: formText(c, "description_hant"),
-		DescriptionEn: formText(c, "description_en"), ReadAccess: formText(c, "read_access"), PostAccess: formText(c, "post_access")}
+	in := forum.BoardInput{Slug: strings.Clone(c.FormValue("slug")), Name: formTexts(c, "name"), Description: formTexts(c, "description"),
+		ReadAccess: formText(c, "read_access"), PostAccess: formText(c, "post_access")}
 	if raw := c.FormValue("position"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil {

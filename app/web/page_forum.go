@@ -55,7 +55,7 @@ func (s *Server) showBoard(c *fiber.Ctx, status int, form composeForm) error {
 	}
 	pg := boardPage{Board: bv.Board, ThreadsHTML: threads, Form: form}
 	pg.Form.Action = "/b/" + bv.Board.Slug
-	return s.render(c, status, "board", boardName(l, bv.Board), pg)
+	return s.render(c, status, "board", bv.Board.Name.In(l), pg)
 }
 
 func (s *Server) formCreateThread(c *fiber.Ctx) error {

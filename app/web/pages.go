@@ -18,6 +18,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
 	"jiayuan/app/i18n"
+	"jiayuan/app/l10n"
 	"jiayuan/frontend"
 )
 
@@ -84,8 +85,6 @@ func newPages() (*pages, error) {
 	}
 	funcs := template.FuncMap{
 		"asset":  p.assetURL,
-		"bname":  boardName,
-		"bdesc":  boardDescription,
 		"when":   func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
 		"iso":    func(t time.Time) string { return t.Format(time.RFC3339) },
 		"html":   trustedHTML,
@@ -100,6 +99,10 @@ func newPages() (*pages, error) {
 			}
 			return key
 		},
+		// A localized text's fields in forms, one per language, each labelled in its own.
+		"langs": func() []string { return l10n.Languages },
+		"field": l10n.Field,
+		"tin":   func(lang, key string) string { return cats[lang][key] },
 	}
 	names, err := fs.Glob(frontend.Templates, "templates/*.html")
 	if err != nil {
@@ -128,26 +131,6 @@ func (p *pages) assetURL(name string) string {
 		panic("unknown asset " + name) // caught at the first render in tests
 	}
 	return "/static/" + name + "?v=" + a.hash
-}
-
-func boardName(lang string, b *forum.Board) string {
-	switch {
-	case lang == "zh-Hant" && b.NameHant != "":
-		return b.NameHant
-	case lang == "en" && b.NameEn != "":
-		return b.NameEn
-	}
-	return b.Name
-}
-
-func boardDescription(lang string, b *forum.Board) string {
-	switch {
-	case lang == "zh-Hant" && b.DescriptionHant != "":
-		return b.DescriptionHant
-	case lang == "en" && b.DescriptionEn != "":
-		return b.DescriptionEn
-	}
-	return b.Description
 }
 
 func authorName(users map[int64]*accounts.User, id int64) string {

@@ -8,6 +8,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/moderation"
 )
 
@@ -25,8 +26,8 @@ func TestBrowserLiveThreadMovedAway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name, level := "版主议事", forum.AccessModerators
-	if _, err := n.Forum.CreateBoard(ctx, admin.ID, forum.BoardInput{Slug: "mods", Name: &name, ReadAccess: &level, PostAccess: &level}); err != nil {
+	level := forum.AccessModerators
+	if _, err := n.Forum.CreateBoard(ctx, admin.ID, forum.BoardInput{Slug: "mods", Name: l10n.Text{"zh-Hans": "版主议事"}, ReadAccess: &level, PostAccess: &level}); err != nil {
 		t.Fatal(err)
 	}
 	reader := newBrowser(t, exe)

@@ -11,6 +11,7 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
+	"jiayuan/app/l10n"
 	"jiayuan/app/sqlstore"
 )
 
@@ -27,7 +28,7 @@ func TestRepairCommand(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	u := &accounts.User{Username: "writer", DisplayName: "w", PasswordHash: "h", CreatedAt: now}
-	b := &forum.Board{Slug: "fix", Name: "家·修", CreatedAt: now}
+	b := &forum.Board{Slug: "fix", Name: l10n.Text{"zh-Hans": "家·修"}, CreatedAt: now}
 	th := &forum.Thread{Title: "计数", CreatedAt: now, LastActivityAt: now}
 	must := func(err error) {
 		t.Helper()
