@@ -25,8 +25,8 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/events"
-	"jiayuan/app/fold"
 	"jiayuan/app/fault"
+	"jiayuan/app/fold"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 )

@@ -17,9 +17,9 @@ import (
 	"syscall"
 	_ "time/tzdata" // pages show times in Asia/Shanghai even on images without tzdata
 
-	"jiayuan/cmd/jiayuan/bench"
 	"jiayuan/app/fault"
 	"jiayuan/app/i18n"
+	"jiayuan/cmd/jiayuan/bench"
 )
 
 func main() {
