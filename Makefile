@@ -16,8 +16,9 @@ test: deps browser lint ## everything: lint, unit, conformance (SQLite + FerretD
 deps:
 	$(GO) mod download
 
-# go vet, staticcheck (pinned, fetched as a Go module) and go.mod as `go mod tidy` leaves it.
+# gofmt, go vet, staticcheck (pinned, fetched as a Go module) and go.mod as `go mod tidy` leaves it.
 lint:
+	@test -z "$$(gofmt -l cmd app realtime search policy frontend)" || { gofmt -l cmd app realtime search policy frontend; echo 'gofmt: the files above are not formatted'; exit 1; }
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
