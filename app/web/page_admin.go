@@ -106,10 +106,7 @@ func (s *Server) adminAllowed(uid int64, object string) error {
 	if s.Policy.Allowed(uid, "*", object, "manage") {
 		return nil
 	}
-	if uid == 0 {
-		return fault.Unauthorized("err_sign_in_first")
-	}
-	return fault.Forbidden("err_only_admins_may_do")
+	return fault.Deny(uid, "err_only_admins_may_do")
 }
 
 // formAdminUser grants or revokes a role, bans or unbans, or resets a password.
