@@ -91,6 +91,8 @@ func (s *Service) Handle(e events.Event) {
 // not relayed to other nodes, whose own follower sees the change, and it cannot loop:
 // what follows PolicyChanged reloads, which changes no stored role.
 func (s *Service) CheckStore(ctx context.Context) {
+	s.seenMu.Lock() // one look at a time, so none compares with a newer one
+	defer s.seenMu.Unlock()
 	list, err := s.store.ListRoles(ctx)
 	if err != nil {
 		return // the store did not answer
@@ -99,8 +101,6 @@ func (s *Service) CheckStore(ctx context.Context) {
 	for _, a := range list {
 		now[a] = true
 	}
-	s.seenMu.Lock()
-	defer s.seenMu.Unlock()
 	if s.seen == nil {
 		s.seen = now
 		return

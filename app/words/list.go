@@ -179,6 +179,8 @@ func (s *Service) Handle(e events.Event) {
 // CheckStore reloads the list when the stored one changed since its last look, behind
 // this process's back (see node.FollowStore); the first look only takes note.
 func (s *Service) CheckStore(ctx context.Context) {
+	s.seenMu.Lock() // one look at a time, so none compares with a newer one
+	defer s.seenMu.Unlock()
 	var version string // "" while there is no list
 	r, err := s.store.RecordByKey(ctx, kindWords, wordsKey)
 	if err == nil {
@@ -186,8 +188,6 @@ func (s *Service) CheckStore(ctx context.Context) {
 	} else if !errors.Is(err, fault.ErrNotFound) {
 		return // the store did not answer
 	}
-	s.seenMu.Lock()
-	defer s.seenMu.Unlock()
 	if s.seen != nil && *s.seen != version {
 		if err := s.Reload(ctx); err != nil {
 			s.log.Error("word list reload", "err", err)
