@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
+	"jiayuan/app/audit"
 	"jiayuan/app/events"
 	"jiayuan/app/fault"
 	"jiayuan/app/markup"
@@ -21,15 +22,20 @@ import (
 // SessionTTL is how long a browser stays signed in.
 const SessionTTL = 30 * 24 * time.Hour
 
-// RoleGranter records a site-wide role; the first admin is made through it.
-type RoleGranter interface {
+// Roles records and answers roles: the first admin is made through it, and it says
+// who may administer users and which roles they hold (the policy).
+type Roles interface {
 	Grant(ctx context.Context, userID int64, role, domain string) error
+	Allowed(userID int64, domain, object, action string) bool
+	Holds(userID int64, role, domain string) bool
+	RolesOf(userID int64) []string
 }
 
 // Service is the account logic over a Store.
 type Service struct {
 	store  Store
-	roles  RoleGranter
+	roles  Roles
+	audit  *audit.Log
 	params *argon2id.Params
 	now    func() time.Time
 	names  func(ctx context.Context, field, name string) error // see Config.Names
@@ -55,7 +61,10 @@ var errBanned = fault.Forbidden("err_banned")
 // Config wires a Service.
 type Config struct {
 	Store Store
-	Roles RoleGranter
+	Roles Roles
+	// Audit records what admins do to users (ban, password reset); the admin methods
+	// need it.
+	Audit *audit.Log
 	// Params hash passwords; nil is argon2id's recommended defaults (tests pass cheaper).
 	Params *argon2id.Params
 	// Names, when set, makes registration refuse names the word list or the reserved
@@ -72,7 +81,7 @@ func NewService(c Config) *Service {
 	if params == nil {
 		params = argon2id.DefaultParams
 	}
-	return &Service{store: c.Store, roles: c.Roles, params: params, names: c.Names, bus: c.Bus,
+	return &Service{store: c.Store, roles: c.Roles, audit: c.Audit, params: params, names: c.Names, bus: c.Bus,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
 }
 

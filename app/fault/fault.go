@@ -89,6 +89,15 @@ func Unauthorized(key string, args ...any) *Error {
 	return &Error{Kind: KindUnauthorized, Code: "unauthorized", Key: key, Args: args}
 }
 
+// Deny refuses an action the user may not do: a guest (userID 0) is asked to sign in
+// first, anyone else is told key.
+func Deny(userID int64, key string, args ...any) *Error {
+	if userID == 0 {
+		return Unauthorized("err_sign_in_first")
+	}
+	return Forbidden(key, args...)
+}
+
 // Conflict says the request clashes with existing data (a taken username, say).
 func Conflict(code, key string, args ...any) *Error {
 	return &Error{Kind: KindConflict, Code: code, Key: key, Args: args}

@@ -58,7 +58,7 @@ var whatCalls = map[string]bool{"NotFound": true, "notFound": true, "idParam": t
 
 // pairsFollow take a key followed by its arguments as name, value pairs, so the names
 // given can be held against the text's placeholders.
-var pairsFollow = map[string]bool{"Forbidden": true, "Unauthorized": true, "Conflict": true, "Invalid": true,
+var pairsFollow = map[string]bool{"Forbidden": true, "Unauthorized": true, "Deny": true, "Conflict": true, "Invalid": true,
 	"Locked": true, "TooMany": true, "BadRequest": true, "Unavailable": true, "Text": true, "text": true, "errorFrame": true}
 
 var messageKey = regexp.MustCompile(`^err_[a-z0-9_]+$`)

@@ -219,7 +219,7 @@ func (s *Service) Resolve(ctx context.Context, userID, reportID int64, res Resol
 		}
 		return nil, err
 	}
-	s.Audit(ctx, userID, "report.resolve", forum.BoardDomain(rep.Board), "report:"+itoa(rep.ID), map[string]string{"status": ReportOpen}, map[string]string{"status": rep.Status, "note": rep.Note})
+	s.audit.Audit(ctx, userID, "report.resolve", forum.BoardDomain(rep.Board), "report:"+itoa(rep.ID), map[string]string{"status": ReportOpen}, map[string]string{"status": rep.Status, "note": rep.Note})
 	if s.notify != nil {
 		p, err := s.forum.PostByID(ctx, rep.PostID)
 		if err == nil {

@@ -52,10 +52,7 @@ func (s *Service) requireSilence(ctx context.Context, actorID int64, board strin
 	if s.policy.Allowed(actorID, domain, "user", "silence") {
 		return nil
 	}
-	if actorID == 0 {
-		return fault.Unauthorized("err_sign_in_first")
-	}
-	return fault.Forbidden("err_may_not_silence_users")
+	return fault.Deny(actorID, "err_may_not_silence_users")
 }
 
 // SilenceUser silences a user in a board (board not empty) or site-wide (admins only)
@@ -94,7 +91,7 @@ func (s *Service) SilenceUser(ctx context.Context, actorID, userID int64, board 
 	if err := s.store.InsertRecord(ctx, r); err != nil {
 		return nil, fault.Wrap(err, "silence user %v in %s", u.ID, domain)
 	}
-	s.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
+	s.audit.Audit(ctx, actorID, "user.silence", domain, "user:"+itoa(u.ID), nil, si)
 	return si, nil
 }
 
@@ -132,7 +129,7 @@ func (s *Service) checkOutranked(actorID int64, target *accounts.User, domain st
 }
 
 // CheckSilence refuses a write from a user silenced in the board or everywhere.
-func (s *Guards) CheckSilence(ctx context.Context, userID int64, board string) error {
+func (s *Guard) CheckSilence(ctx context.Context, userID int64, board string) error {
 	rs, err := s.store.ListRecords(ctx, kindSilence, records.Filter{K1s: []string{itoa(userID)}}, 0, 100)
 	if err != nil {
 		return fault.Wrap(err, "list silence records")

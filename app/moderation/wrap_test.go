@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
+	"jiayuan/app/history"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
 	"jiayuan/app/records"
@@ -54,13 +56,12 @@ func TestStoreErrorsNameTheOperation(t *testing.T) {
 	if err := forum.SeedBoards(ctx, st, time.Now().UTC()); err != nil {
 		t.Fatal(err)
 	}
-	guards, err := moderation.NewGuards(ctx, st, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fo := forum.NewService(st, en, markup.New(), events.NewBus(nil), guards.Forum())
-	mod := moderation.New(moderation.Config{Guards: guards, Policy: en, Forum: fo, Bus: events.NewBus(nil)})
-	acc := accounts.NewService(accounts.Config{Store: st, Roles: en})
+	log := audit.New(st, en, nil)
+	guard := moderation.NewGuard(st)
+	fo := forum.NewService(st, en, markup.New(), events.NewBus(nil),
+		forum.Moderation{Guard: guard, Audit: log, Ledger: history.New(st)})
+	mod := moderation.New(moderation.Config{Guard: guard, Policy: en, Forum: fo, Audit: log})
+	acc := accounts.NewService(accounts.Config{Store: st, Roles: en, Audit: log})
 	var admin, alice accounts.User
 	for i, u := range []*accounts.User{&admin, &alice} {
 		u.Username, u.PasswordHash, u.CreatedAt = []string{"laowang", "alice"}[i], "x", time.Now().UTC()

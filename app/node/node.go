@@ -18,18 +18,22 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/config"
 	"jiayuan/app/events"
 	"jiayuan/app/fold"
 	"jiayuan/app/forum"
+	"jiayuan/app/history"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
 	"jiayuan/app/mongostore"
 	"jiayuan/app/notify"
+	"jiayuan/app/org"
 	"jiayuan/app/ratelimit"
 	"jiayuan/app/records"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/web"
+	"jiayuan/app/words"
 	"jiayuan/policy"
 	"jiayuan/realtime"
 	"jiayuan/search"
@@ -55,9 +59,12 @@ type Node struct {
 	Store      Store
 	Bus        *events.Bus
 	Policy     *policy.Enforcer
+	Audit      *audit.Log
+	Words      *words.Service
 	Accounts   *accounts.Service
 	Forum      *forum.Service
 	Notify     *notify.Service
+	Org        *org.Service
 	Moderation *moderation.Service
 	Markup     *markup.Renderer
 	Fold       *fold.Folder
@@ -126,8 +133,9 @@ func NewConsole(ctx context.Context, cfg *config.Config, o Options) (*Node, erro
 	return n, nil
 }
 
-// wire builds the console's services over st. Moderation's guards come first: the
-// forum and accounts consult them, and the moderation service uses both.
+// wire builds the console's services over st. The audit log, the word list and the
+// silence guard come first: the forum and accounts consult them, and org and the
+// moderation service use the forum.
 func wire(ctx context.Context, cfg *config.Config, st Store, o Options) (*Node, error) {
 	n := &Node{Log: o.Log, Store: st, Bus: events.NewBus(o.Log), Markup: markup.New(), cfg: cfg}
 	var err error
@@ -140,16 +148,21 @@ func wire(ctx context.Context, cfg *config.Config, st Store, o Options) (*Node, 
 	if n.Fold, err = fold.Load(); err != nil {
 		return nil, err
 	}
-	guards, err := moderation.NewGuards(ctx, st, n.Fold.Rune, n.Log)
+	n.Audit = audit.New(st, n.Policy, n.Log)
+	n.Words, err = words.NewService(ctx, words.Config{Store: st, Policy: n.Policy, Audit: n.Audit, Bus: n.Bus,
+		Fold: n.Fold.Rune, Log: n.Log})
 	if err != nil {
-		return nil, fmt.Errorf("start moderation: %w", err)
+		return nil, fmt.Errorf("load the word list: %w", err)
 	}
-	n.Forum = forum.NewService(st, n.Policy, n.Markup, n.Bus, guards.Forum())
-	n.Accounts = accounts.NewService(accounts.Config{Store: st, Roles: n.Policy, Params: o.PasswordParams,
-		Names: guards.CheckName, Bus: n.Bus})
+	guard := moderation.NewGuard(st)
+	n.Forum = forum.NewService(st, n.Policy, n.Markup, n.Bus,
+		forum.Moderation{Screen: n.Words, Guard: guard, Audit: n.Audit, Ledger: history.New(st)})
+	n.Accounts = accounts.NewService(accounts.Config{Store: st, Roles: n.Policy, Audit: n.Audit, Params: o.PasswordParams,
+		Names: n.Words.CheckName, Bus: n.Bus})
 	n.Notify = notify.NewService(st, n.Forum, st, n.Bus, n.Log)
-	n.Moderation = moderation.New(moderation.Config{Guards: guards, Policy: n.Policy, Forum: n.Forum, Bus: n.Bus,
-		Notifier: n.Notify, HashPassword: n.Accounts.HashPassword})
+	n.Org = org.New(org.Config{Store: st, Policy: n.Policy, Boards: n.Forum, Bus: n.Bus, Audit: n.Audit, Log: n.Log})
+	n.Moderation = moderation.New(moderation.Config{Guard: guard, Policy: n.Policy, Forum: n.Forum,
+		Notifier: n.Notify, Audit: n.Audit, Log: n.Log})
 	return n, nil
 }
 
@@ -165,9 +178,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
-	// In this order: notifications are written before moderation reloads, the index and
-	// the sockets hear of a change, other nodes are told, and the page cache lets go.
-	for _, h := range []events.Handler{n.Notify.Handle, n.Moderation.Handle, n.Search.Handle, n.Feeder.Handle} {
+	// In this order: notifications are written before the policy, the word list and the
+	// boards reload, the index and the sockets hear of a change, other nodes are told,
+	// and the page cache lets go.
+	for _, h := range []events.Handler{n.Notify.Handle, n.Org.Handle, n.Words.Handle, n.forgetBoards,
+		n.Search.Handle, n.Feeder.Handle} {
 		n.Bus.Subscribe(h)
 	}
 	if n.Bridge != nil {
@@ -196,7 +211,7 @@ func (n *Node) wireServer(o Options) error {
 		log.Info("linked to other nodes", "nats", cfg.NATSURL, "node", name)
 	}
 	n.Web, err = web.New(web.Deps{Log: log, Config: cfg, Accounts: n.Accounts, Forum: n.Forum,
-		Notify: n.Notify, Moderation: n.Moderation, Search: n.Search, Policy: n.Policy, Markup: n.Markup, Ready: n.Store.Ping,
+		Notify: n.Notify, Moderation: n.Moderation, Org: n.Org, Words: n.Words, Audit: n.Audit, Search: n.Search, Policy: n.Policy, Markup: n.Markup, Ready: n.Store.Ping,
 		Live: n.Live, Limits: n.Store, Now: o.Now})
 	return err
 }
@@ -207,9 +222,35 @@ func (n *Node) wireServer(o Options) error {
 func (n *Node) Start(ctx context.Context) {
 	ctx, n.stopWorkers = context.WithCancel(context.WithoutCancel(ctx))
 	for _, run := range []func(context.Context){n.Feeder.Run, n.Notify.Run, n.Search.Run,
-		func(ctx context.Context) { n.Moderation.FollowStore(ctx, 10*time.Second) },
+		func(ctx context.Context) { n.FollowStore(ctx, 10*time.Second) },
 		func(ctx context.Context) { n.Accounts.RunSweeper(ctx, time.Hour, n.Log) }} {
 		n.workers.Go(func() error { run(ctx); return nil })
+	}
+}
+
+// forgetBoards drops the forum's boards when one changed, on another node too.
+func (n *Node) forgetBoards(e events.Event) {
+	if e.Type == events.BoardUpdated {
+		n.Forum.ForgetBoards()
+	}
+}
+
+// FollowStore looks at the store every interval until ctx ends, for the role
+// assignments and the word list changing behind this process's back: `jiayuan admin
+// grant` on the command line writes to the database of a running single node, where no
+// event reaches it. Org and the word list each compare with their own last look and
+// apply what changed.
+func (n *Node) FollowStore(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n.Org.CheckStore(ctx)
+		n.Words.CheckStore(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

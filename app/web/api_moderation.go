@@ -6,10 +6,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/l10n"
 	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/app/words"
 )
 
@@ -316,11 +318,11 @@ func (s *Server) apiSilence(c *fiber.Ctx) error {
 // Admin.
 
 func (s *Server) apiGrantRole(c *fiber.Ctx) error {
-	var req moderation.RoleChange
+	var req org.RoleChange
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	a, err := s.Moderation.Grant(c.UserContext(), userID(c), req)
+	a, err := s.Org.Grant(c.UserContext(), userID(c), req)
 	if err != nil {
 		return err
 	}
@@ -328,11 +330,11 @@ func (s *Server) apiGrantRole(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiRevokeRole(c *fiber.Ctx) error {
-	var req moderation.RoleChange
+	var req org.RoleChange
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := s.Moderation.Revoke(c.UserContext(), userID(c), req); err != nil {
+	if err := s.Org.Revoke(c.UserContext(), userID(c), req); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -353,7 +355,7 @@ func (s *Server) apiAdminUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	us, err := s.Moderation.Users(c.UserContext(), userID(c), c.Query("q"), after, limit)
+	us, err := s.Accounts.ListUsers(c.UserContext(), userID(c), c.Query("q"), after, limit)
 	if err != nil {
 		return err
 	}
@@ -373,7 +375,7 @@ func (s *Server) apiBanUser(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	u, err := s.Moderation.SetBanned(c.UserContext(), userID(c), c.Params("username"), req.Banned)
+	u, err := s.Accounts.SetBanned(c.UserContext(), userID(c), c.Params("username"), req.Banned)
 	if err != nil {
 		return err
 	}
@@ -381,7 +383,7 @@ func (s *Server) apiBanUser(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiResetPassword(c *fiber.Ctx) error {
-	pw, err := s.Moderation.ResetPassword(c.UserContext(), userID(c), c.Params("username"))
+	pw, err := s.Accounts.ResetPassword(c.UserContext(), userID(c), c.Params("username"))
 	if err != nil {
 		return err
 	}
@@ -398,7 +400,7 @@ type branchJSON struct {
 	CreatedAt   time.Time    `json:"created_at"`
 }
 
-func toBranch(b *moderation.Branch) branchJSON {
+func toBranch(b *org.Branch) branchJSON {
 	j := branchJSON{ID: b.ID, Name: b.Name, Description: b.Description, CreatedAt: b.CreatedAt, Members: []authorJSON{}}
 	if b.Secretary != nil {
 		j.Secretary = &authorJSON{ID: b.Secretary.ID, Username: b.Secretary.Username, DisplayName: b.Secretary.DisplayName}
@@ -410,7 +412,7 @@ func toBranch(b *moderation.Branch) branchJSON {
 }
 
 func (s *Server) apiBranches(c *fiber.Ctx) error {
-	bs, err := s.Moderation.Branches(c.UserContext(), userID(c))
+	bs, err := s.Org.Branches(c.UserContext(), userID(c))
 	if err != nil {
 		return err
 	}
@@ -431,7 +433,7 @@ func (s *Server) apiCreateBranch(c *fiber.Ctx) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	b, err := s.Moderation.CreateBranch(c.UserContext(), userID(c), req.Name, req.Description)
+	b, err := s.Org.CreateBranch(c.UserContext(), userID(c), req.Name, req.Description)
 	if err != nil {
 		return err
 	}
@@ -488,7 +490,7 @@ func (s *Server) apiUpdateBoard(c *fiber.Ctx) error {
 }
 
 func (s *Server) apiWords(c *fiber.Ctx) error {
-	wl, err := s.Moderation.Words(c.UserContext(), userID(c))
+	wl, err := s.Words.List(c.UserContext(), userID(c))
 	if err != nil {
 		return err
 	}
@@ -510,7 +512,7 @@ func (s *Server) apiSetWords(c *fiber.Ctx) error {
 	if req.Rules == nil {
 		return fault.Invalid("rules", "err_rules_array")
 	}
-	wl, err := s.Moderation.SetWords(c.UserContext(), userID(c), req.Rules)
+	wl, err := s.Words.Replace(c.UserContext(), userID(c), req.Rules)
 	if err != nil {
 		return err
 	}
@@ -526,7 +528,7 @@ func (s *Server) apiAudit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	es, err := s.Moderation.AuditLog(c.UserContext(), userID(c), c.Query("action"), before, limit)
+	es, err := s.Audit.List(c.UserContext(), userID(c), c.Query("action"), before, limit)
 	if err != nil {
 		return err
 	}
@@ -535,7 +537,7 @@ func (s *Server) apiAudit(c *fiber.Ctx) error {
 		next = &es[len(es)-1].ID
 	}
 	if es == nil {
-		es = []*moderation.Entry{}
+		es = []*audit.Entry{}
 	}
 	return c.JSON(fiber.Map{"entries": es, "next_before": next})
 }

@@ -24,8 +24,8 @@ import (
 	"jiayuan/app/config"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
-	"jiayuan/app/moderation"
 	"jiayuan/app/node"
+	"jiayuan/app/org"
 	"jiayuan/app/sqlstore"
 	"jiayuan/app/testkit"
 	"jiayuan/app/web"
@@ -47,10 +47,13 @@ type env struct {
 	store  *sqlstore.Store
 	forum  *forum.Service
 	acc    *accounts.Service
-	mod    *moderation.Service
+	org    *org.Service
 	policy *policy.Enforcer
 	mu     sync.Mutex
 	events []events.Event
+
+	// followStore is the node's follower of the store, to run at a test's pace.
+	followStore func(ctx context.Context, interval time.Duration)
 }
 
 func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
@@ -70,7 +73,8 @@ func newEnv(t *testing.T, mutate ...func(*config.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: n.Web, hub: n.Hub, search: n.Search, store: st, forum: n.Forum, acc: n.Accounts, mod: n.Moderation, policy: n.Policy}
+	e := &env{t: t, srv: n.Web, hub: n.Hub, search: n.Search, store: st, forum: n.Forum, acc: n.Accounts, org: n.Org, policy: n.Policy,
+		followStore: n.FollowStore}
 	n.Bus.Subscribe(func(ev events.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() })
 	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
 		n.Close()
@@ -350,7 +354,7 @@ func (e *env) eventTypes() []string {
 // grant gives a user a role through the console path (as `jiayuan admin grant` does).
 func (e *env) grant(username, role, board, branch string) {
 	e.t.Helper()
-	if _, err := e.mod.GrantFromConsole(e.t.Context(), moderation.RoleChange{Username: username, Role: role, Board: board, Branch: branch}); err != nil {
+	if _, err := e.org.GrantFromConsole(e.t.Context(), org.RoleChange{Username: username, Role: role, Board: board, Branch: branch}); err != nil {
 		e.t.Fatalf("grant %s %s: %v", username, role, err)
 	}
 }
@@ -358,7 +362,7 @@ func (e *env) grant(username, role, board, branch string) {
 // branch creates a party branch.
 func (e *env) branch(name string) {
 	e.t.Helper()
-	if _, err := e.mod.CreateBranchFromConsole(e.t.Context(), name, ""); err != nil {
+	if _, err := e.org.CreateBranchFromConsole(e.t.Context(), name, ""); err != nil {
 		e.t.Fatal(err)
 	}
 }

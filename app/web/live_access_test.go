@@ -12,7 +12,7 @@ import (
 	"jiayuan/app/config"
 	"jiayuan/app/events"
 	"jiayuan/app/forum"
-	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/policy"
 )
 
@@ -192,7 +192,7 @@ func TestLiveBoardTightened(t *testing.T) {
 }
 
 // TestLiveRoleRevoked: a moderator of a moderators-only board listens to a thread there;
-// when the role is revoked (through the moderation service, as an admin does) the
+// when the role is revoked (through the org service, as an admin does) the
 // subscription ends and the next reply does not reach them.
 func TestLiveRoleRevoked(t *testing.T) {
 	e := newEnv(t)
@@ -208,7 +208,7 @@ func TestLiveRoleRevoked(t *testing.T) {
 	if m := ws.next(); m["type"] != "post.created" {
 		t.Fatalf("a moderator's live reply: %v", m)
 	}
-	if err := e.mod.RevokeFromConsole(t.Context(), moderation.RoleChange{Username: "carol", Role: "moderator", Board: "mods"}); err != nil {
+	if err := e.org.RevokeFromConsole(t.Context(), org.RoleChange{Username: "carol", Role: "moderator", Board: "mods"}); err != nil {
 		t.Fatal(err)
 	}
 	admin.reply(tid, "撤销以后的回复", 0)
@@ -223,7 +223,7 @@ func TestLiveRoleRevoked(t *testing.T) {
 // moderators-only thread ends at once, with no reply needed to find out.
 func TestLiveRoleRevokedFromConsole(t *testing.T) {
 	e := newEnv(t)
-	go e.mod.FollowStore(t.Context(), 10*time.Millisecond)
+	go e.followStore(t.Context(), 10*time.Millisecond)
 	admin := e.admin()
 	modsBoard(t, admin)
 	carol := e.user("carol")
@@ -293,7 +293,7 @@ func TestLiveRoleRevokedFromConsole(t *testing.T) {
 	if code := ws.ended(ch); code != "not_found" { // moderators-only: private
 		t.Fatalf("ended with %q", code)
 	}
-	if n := noticed(cid); n < 1 || n > 2 { // the grant may have been noticed too
+	if n := noticed(cid); n < 1 || n > 2 { // the grant was noticed too
 		t.Fatalf("%d policy changes noticed for carol's grant and revoke", n)
 	}
 	ws.quiet("after the revoke")

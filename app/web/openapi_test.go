@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"jiayuan/app/audit"
 	"jiayuan/app/config"
 	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/app/words"
 	"jiayuan/policy"
 )
@@ -344,7 +346,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 	for name, v := range map[string]any{
 		"User": userJSON{}, "Author": authorJSON{}, "Board": boardJSON{}, "Thread": threadJSON{},
 		"Post": postJSON{}, "Notification": notificationJSON{}, "Hit": hitJSON{},
-		"Report": reportJSON{}, "Branch": branchJSON{}, "AuditEntry": moderation.Entry{}, "Rule": words.Rule{},
+		"Report": reportJSON{}, "Branch": branchJSON{}, "AuditEntry": audit.Entry{}, "Rule": words.Rule{},
 		"Silence": moderation.Silence{}, "Assignment": policy.Assignment{},
 		"AccessToken": tokenJSON{}, "Session": sessionJSON{},
 	} {
@@ -364,8 +366,8 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"preview": editRequest{}, "markNotificationsRead": markReadRequest{},
 		"updateThread": threadPatchRequest{}, "mergeThread": mergeRequest{}, "splitThread": splitRequest{},
 		"reportPost": reportRequest{}, "reviewPost": reviewRequest{}, "resolveReport": resolveRequest{},
-		"silenceInBoard": silenceRequest{}, "silenceSiteWide": silenceRequest{}, "grantRole": moderation.RoleChange{},
-		"revokeRole": moderation.RoleChange{}, "banUser": banRequest{}, "createBranch": branchRequest{},
+		"silenceInBoard": silenceRequest{}, "silenceSiteWide": silenceRequest{}, "grantRole": org.RoleChange{},
+		"revokeRole": org.RoleChange{}, "banUser": banRequest{}, "createBranch": branchRequest{},
 		"createBoard": boardRequest{}, "updateBoard": boardRequest{}, "setWords": wordsRequest{},
 	}
 	for _, o := range ops {

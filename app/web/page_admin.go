@@ -9,10 +9,12 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/l10n"
-	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/app/words"
 	"jiayuan/policy"
 )
@@ -53,18 +55,18 @@ func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, err
 	switch section {
 	case "users":
 		after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
-		var us []*moderation.UserInfo
-		us, err = s.Moderation.Users(ctx, uid, c.Query("q"), after, 50)
+		var us []*accounts.UserInfo
+		us, err = s.Accounts.ListUsers(ctx, uid, c.Query("q"), after, 50)
 		data = fiber.Map{"Users": us, "Q": c.Query("q"), "Roles": policy.Roles}
 	case "boards":
 		if err = s.adminAllowed(uid, "boards"); err == nil {
 			data, err = s.boardsList(c)
 		}
 	case "branches":
-		data, err = s.Moderation.Branches(ctx, uid)
+		data, err = s.Org.Branches(ctx, uid)
 	case "words":
-		var wl *moderation.WordList
-		wl, err = s.Moderation.Words(ctx, uid)
+		var wl *words.List
+		wl, err = s.Words.List(ctx, uid)
 		if err == nil {
 			var b strings.Builder
 			for _, r := range wl.Rules {
@@ -78,8 +80,8 @@ func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, err
 		}
 	case "audit":
 		before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
-		var es []*moderation.Entry
-		es, err = s.Moderation.AuditLog(ctx, uid, c.Query("action"), before, 100)
+		var es []*audit.Entry
+		es, err = s.Audit.List(ctx, uid, c.Query("action"), before, 100)
 		if err == nil {
 			ids := make([]int64, len(es))
 			for i, e := range es {
@@ -105,17 +107,14 @@ func (s *Server) adminAllowed(uid int64, object string) error {
 	if s.Policy.Allowed(uid, "*", object, "manage") {
 		return nil
 	}
-	if uid == 0 {
-		return fault.Unauthorized("err_sign_in_first")
-	}
-	return fault.Forbidden("err_only_admins_may_do")
+	return fault.Deny(uid, "err_only_admins_may_do")
 }
 
 // formAdminUser grants or revokes a role, bans or unbans, or resets a password.
 func (s *Server) formAdminUser(c *fiber.Ctx) error {
 	ctx, uid := c.UserContext(), userID(c)
 	username := strings.Clone(c.Params("username"))
-	change := moderation.RoleChange{Username: username, Role: c.FormValue("role")}
+	change := org.RoleChange{Username: username, Role: c.FormValue("role")}
 	if scope := strings.TrimSpace(c.FormValue("scope")); scope != "" {
 		kind, name, _ := strings.Cut(scope, ":")
 		switch kind {
@@ -130,14 +129,14 @@ func (s *Server) formAdminUser(c *fiber.Ctx) error {
 	var err error
 	switch c.FormValue("op") {
 	case "grant":
-		_, err = s.Moderation.Grant(ctx, uid, change)
+		_, err = s.Org.Grant(ctx, uid, change)
 	case "revoke":
-		err = s.Moderation.Revoke(ctx, uid, change)
+		err = s.Org.Revoke(ctx, uid, change)
 	case "ban", "unban":
-		_, err = s.Moderation.SetBanned(ctx, uid, username, c.FormValue("op") == "ban")
+		_, err = s.Accounts.SetBanned(ctx, uid, username, c.FormValue("op") == "ban")
 	case "password":
 		var pw string
-		if pw, err = s.Moderation.ResetPassword(ctx, uid, username); err == nil {
+		if pw, err = s.Accounts.ResetPassword(ctx, uid, username); err == nil {
 			c.Set(fiber.HeaderCacheControl, "no-store")
 			T := s.pages.catalogs[lang(c)]
 			return s.showAdmin(c, "users", fiber.StatusOK, fmt.Sprintf("%s %s: %s", T["new_password_for"], username, pw), "")
@@ -203,7 +202,7 @@ func (s *Server) formAdminBoard(c *fiber.Ctx) error {
 }
 
 func (s *Server) formAdminBranches(c *fiber.Ctx) error {
-	_, err := s.Moderation.CreateBranch(c.UserContext(), userID(c), strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("description")))
+	_, err := s.Org.CreateBranch(c.UserContext(), userID(c), strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("description")))
 	return s.adminDone(c, "branches", err)
 }
 
@@ -222,11 +221,11 @@ func (s *Server) formAdminWords(c *fiber.Ctx) error {
 				pattern, action = strings.TrimSpace(line[:j]), string(a)
 			}
 		}
-		if len(rules) >= moderation.MaxWords {
-			return s.adminDone(c, "words", fault.Invalid("rules", "err_word_list_line_too_many", "line", i+1, "max", moderation.MaxWords))
+		if len(rules) >= words.MaxRules {
+			return s.adminDone(c, "words", fault.Invalid("rules", "err_word_list_line_too_many", "line", i+1, "max", words.MaxRules))
 		}
 		rules = append(rules, words.Rule{Pattern: strings.Clone(pattern), Action: words.Action(action)})
 	}
-	_, err := s.Moderation.SetWords(c.UserContext(), userID(c), rules)
+	_, err := s.Words.Replace(c.UserContext(), userID(c), rules)
 	return s.adminDone(c, "words", err)
 }

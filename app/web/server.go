@@ -14,13 +14,16 @@ import (
 	"github.com/gofiber/fiber/v2/utils"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/cache"
 	"jiayuan/app/config"
 	"jiayuan/app/forum"
 	"jiayuan/app/markup"
 	"jiayuan/app/moderation"
 	"jiayuan/app/notify"
+	"jiayuan/app/org"
 	"jiayuan/app/ratelimit"
+	"jiayuan/app/words"
 	"jiayuan/realtime"
 	"jiayuan/search"
 )
@@ -45,9 +48,15 @@ type Deps struct {
 	Forum    *forum.Service
 	Notify   *notify.Service
 	Policy   Policy
-	// Moderation serves reports, roles, branches, the word list and the audit log.
+	// Moderation serves reports and silences.
 	Moderation *moderation.Service
-	Markup     *markup.Renderer
+	// Org serves roles and branches.
+	Org *org.Service
+	// Words serves the word list.
+	Words *words.Service
+	// Audit serves the audit log.
+	Audit  *audit.Log
+	Markup *markup.Renderer
 	// Ready reports whether the database answers, for /readyz.
 	Ready func(ctx context.Context) error
 	// Search answers /search and /api/v1/search; nil turns search off.

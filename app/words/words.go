@@ -12,6 +12,10 @@
 // The text is folded and stripped of fillers once, with the byte offset of every kept
 // character remembered; an Aho–Corasick automaton runs over that, and each match is
 // mapped back to the original text, so masks and highlights land exactly.
+//
+// The Service keeps the admin-managed list in the store (list.go): the forum screens
+// what users write with it, and accounts the names they take, which must also not pose
+// as a role or a member of staff (names.go).
 package words
 
 import (

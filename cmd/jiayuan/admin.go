@@ -9,8 +9,8 @@ import (
 
 	"jiayuan/app/accounts"
 	"jiayuan/app/config"
-	"jiayuan/app/moderation"
 	"jiayuan/app/node"
+	"jiayuan/app/org"
 )
 
 const adminUsage = `usage:
@@ -59,8 +59,8 @@ func admin(ctx context.Context, args []string) error {
 		return err
 	}
 	defer n.Close()
-	change := func() moderation.RoleChange {
-		return moderation.RoleChange{Username: pos[0], Role: pos[1], Board: *board, Branch: *branch}
+	change := func() org.RoleChange {
+		return org.RoleChange{Username: pos[0], Role: pos[1], Board: *board, Branch: *branch}
 	}
 	switch {
 	case verb == "create-user" && (len(pos) == 2 || len(pos) == 3):
@@ -75,14 +75,14 @@ func admin(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stdout, "created user %s (id %d)\n", u.Username, u.ID)
 		return nil
 	case verb == "grant" && len(pos) == 2:
-		a, err := n.Moderation.GrantFromConsole(ctx, change())
+		a, err := n.Org.GrantFromConsole(ctx, change())
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stdout, "granted %s to %s in %s\n", a.Role, pos[0], a.Domain)
 		return nil
 	case verb == "revoke" && len(pos) == 2:
-		if err := n.Moderation.RevokeFromConsole(ctx, change()); err != nil {
+		if err := n.Org.RevokeFromConsole(ctx, change()); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stdout, "revoked %s from %s\n", pos[1], pos[0])
@@ -92,7 +92,7 @@ func admin(ctx context.Context, args []string) error {
 		if len(pos) == 2 {
 			desc = pos[1]
 		}
-		b, err := n.Moderation.CreateBranchFromConsole(ctx, pos[0], desc)
+		b, err := n.Org.CreateBranchFromConsole(ctx, pos[0], desc)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/forum"
 	"jiayuan/app/l10n"
-	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 )
 
 // TestBrowserLiveThreadMovedAway: a reader has a thread open; a moderator moves it into
@@ -37,7 +37,7 @@ func TestBrowserLiveThreadMovedAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range []string{"xinyu", "mods"} {
-		if _, err := n.Moderation.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: b}); err != nil {
+		if _, err := n.Org.GrantFromConsole(ctx, org.RoleChange{Username: "banzhu", Role: "moderator", Board: b}); err != nil {
 			t.Fatal(err)
 		}
 	}

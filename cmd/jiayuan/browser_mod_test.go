@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"jiayuan/app/accounts"
-	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/app/testkit"
 )
 
@@ -42,7 +42,7 @@ func TestBrowserModeration(t *testing.T) {
 	mod, cancel := chromedp.NewContext(employee, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	signUp(mod, t, base, "banzhu", "版主老李")
-	if _, err := n.Moderation.GrantFromConsole(ctx, moderation.RoleChange{Username: "banzhu", Role: "moderator", Board: "xinyu"}); err != nil {
+	if _, err := n.Org.GrantFromConsole(ctx, org.RoleChange{Username: "banzhu", Role: "moderator", Board: "xinyu"}); err != nil {
 		t.Fatal(err)
 	}
 

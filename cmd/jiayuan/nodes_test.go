@@ -10,7 +10,7 @@ import (
 	"github.com/fasthttp/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
-	"jiayuan/app/moderation"
+	"jiayuan/app/org"
 	"jiayuan/app/testkit"
 )
 
@@ -74,7 +74,7 @@ func TestTwoNodes(t *testing.T) {
 
 	// A role granted on A holds on B at once (through the bus, not B's periodic check of
 	// the store, which is 10 s away), and so does a board's new access level.
-	if _, err := na.Moderation.GrantFromConsole(t.Context(), moderation.RoleChange{Username: "nodea", Role: "admin"}); err != nil {
+	if _, err := na.Org.GrantFromConsole(t.Context(), org.RoleChange{Username: "nodea", Role: "admin"}); err != nil {
 		t.Fatal(err)
 	}
 	admin := writer

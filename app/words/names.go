@@ -1,4 +1,4 @@
-package moderation
+package words
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func errReserved(field string) *fault.Error {
 // checkReserved refuses a name that reads as a role name or as the display name or
 // username of an admin, moderator or secretary, compared by accounts.NameKey (width, case,
 // spacing and look-alike letters ignored).
-func (s *Guards) checkReserved(ctx context.Context, field, name string) error {
+func (s *Service) checkReserved(ctx context.Context, field, name string) error {
 	key := accounts.NameKey(name)
 	if key == "" {
 		return nil

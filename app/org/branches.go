@@ -1,4 +1,4 @@
-package moderation
+package org
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/records"
 )
@@ -46,15 +47,15 @@ func (s *Service) branch(ctx context.Context, name string) (*Branch, error) {
 
 // CreateBranch adds a branch; admins only.
 func (s *Service) CreateBranch(ctx context.Context, actorID int64, name, description string) (*Branch, error) {
-	if err := s.requireSite(actorID, "branches", "manage"); err != nil {
-		return nil, err
+	if !s.policy.Allowed(actorID, "*", "branches", "manage") {
+		return nil, fault.Deny(actorID, "err_only_admins_may_do")
 	}
 	return s.createBranch(ctx, actorID, name, description)
 }
 
 // CreateBranchFromConsole adds a branch for `jiayuan admin create-branch`.
 func (s *Service) CreateBranchFromConsole(ctx context.Context, name, description string) (*Branch, error) {
-	return s.createBranch(ctx, Console, name, description)
+	return s.createBranch(ctx, audit.Console, name, description)
 }
 
 func (s *Service) createBranch(ctx context.Context, actorID int64, name, description string) (*Branch, error) {
@@ -79,7 +80,7 @@ func (s *Service) createBranch(ctx context.Context, actorID int64, name, descrip
 		return nil, err
 	}
 	b.ID = r.ID
-	s.Audit(ctx, actorID, "branch.create", BranchDomain(name), "branch:"+name, nil, b)
+	s.audit.Audit(ctx, actorID, "branch.create", BranchDomain(name), "branch:"+name, nil, b)
 	return b, nil
 }
 
