@@ -190,6 +190,25 @@ func (en *Enforcer) Assignments(ctx context.Context) ([]Assignment, error) {
 	return en.store.ListRoles(ctx)
 }
 
+// Loaded lists the stored role assignments the enforcer answers from: what the store
+// held at the last Reload (the derived party role left out). Comparing it with the store
+// tells whether a change made behind this process's back still has to be applied.
+func (en *Enforcer) Loaded() map[Assignment]bool {
+	en.mu.RLock()
+	defer en.mu.RUnlock()
+	rules, _ := en.e.GetGroupingPolicy()
+	out := make(map[Assignment]bool, len(rules))
+	for _, g := range rules {
+		id, ok := strings.CutPrefix(g[0], "user:")
+		if !ok || g[1] == Party {
+			continue
+		}
+		n, _ := strconv.ParseInt(id, 10, 64)
+		out[Assignment{UserID: n, Role: g[1], Domain: g[2]}] = true
+	}
+	return out
+}
+
 // Holds reports whether the user holds role in exactly domain (a stored assignment, not
 // an inherited permission).
 func (en *Enforcer) Holds(userID int64, role, domain string) bool {

@@ -47,8 +47,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 
-	seenMu sync.Mutex
-	seen   map[policy.Assignment]bool // the stored roles at CheckStore's last look; nil before the first
+	checkMu sync.Mutex // CheckStore's
 }
 
 // Config wires a Service.
@@ -84,15 +83,17 @@ func (s *Service) Handle(e events.Event) {
 	}
 }
 
-// CheckStore reloads the policy when the stored role assignments changed since its
-// last look, behind this process's back (see node.FollowStore); the first look only
-// takes note. The users whose roles changed are then told to this node's followers
+// CheckStore reloads the policy when the stored role assignments differ from those it
+// answers from: a change made behind this process's back (see node.FollowStore), by the
+// command line or a node without the bus. Comparing with the policy rather than with an
+// earlier look means a grant made here and revoked elsewhere before the next look is
+// still seen. The users whose roles changed are then told to this node's followers
 // (PolicyChanged), so their open live subscriptions are asked again at once. That is
 // not relayed to other nodes, whose own follower sees the change, and it cannot loop:
 // what follows PolicyChanged reloads, which changes no stored role.
 func (s *Service) CheckStore(ctx context.Context) {
-	s.seenMu.Lock() // one look at a time, so none compares with a newer one
-	defer s.seenMu.Unlock()
+	s.checkMu.Lock() // one look at a time, so two do not both reload and tell
+	defer s.checkMu.Unlock()
 	list, err := s.store.ListRoles(ctx)
 	if err != nil {
 		return // the store did not answer
@@ -101,15 +102,10 @@ func (s *Service) CheckStore(ctx context.Context) {
 	for _, a := range list {
 		now[a] = true
 	}
-	if s.seen == nil {
-		s.seen = now
-		return
-	}
-	changed := changedUsers(s.seen, now)
+	changed := changedUsers(s.policy.Loaded(), now)
 	if len(changed) == 0 {
 		return
 	}
-	s.seen = now
 	if err := s.policy.Reload(ctx); err != nil {
 		s.log.Error("policy reload", "err", err)
 	} else {
