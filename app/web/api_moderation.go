@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
-	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/l10n"
@@ -536,8 +535,9 @@ func (s *Server) apiAudit(c *fiber.Ctx) error {
 	if len(es) == limit {
 		next = &es[len(es)-1].ID
 	}
-	if es == nil {
-		es = []*audit.Entry{}
+	entries, err := s.auditEntries(c, es)
+	if err != nil {
+		return err
 	}
-	return c.JSON(fiber.Map{"entries": es, "next_before": next})
+	return c.JSON(fiber.Map{"entries": entries, "next_before": next})
 }
