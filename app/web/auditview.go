@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -78,7 +79,7 @@ func (s *Server) auditEntries(c *fiber.Ctx, es []*audit.Entry) ([]*auditEntry, e
 		case "user":
 			if u := users[id]; u != nil {
 				a.TargetUsername, a.TargetDisplayName = u.Username, u.DisplayName
-				a.URL = "/admin/users?q=" + u.Username
+				a.URL = "/admin/users?q=" + url.QueryEscape(u.Username)
 			}
 		case "post":
 			if p := posts[id]; p != nil {
@@ -120,7 +121,7 @@ func (s *Server) sentences(c *fiber.Ctx, es []*auditEntry) error {
 	}
 	esc := template.HTMLEscapeString
 	for _, a := range es {
-		actor := T["console"]
+		actor := T["audit_console"]
 		if a.ActorID != audit.Console {
 			actor = a.ActorDisplayName + " (" + a.ActorUsername + ")"
 			if a.ActorUsername == "" {
@@ -165,6 +166,9 @@ func (s *Server) sentences(c *fiber.Ctx, es []*auditEntry) error {
 			if b := boards[v]; b != nil && key == "audit_thread_move" {
 				v = b.Name.In(l)
 			}
+			if key == "audit_report_resolve" {
+				v = T["status_"+v]
+			}
 			args = append(args, "value", esc(v))
 		}
 		text, ok := T[key]
@@ -195,6 +199,11 @@ func auditKey(e *audit.Entry) (string, map[string]string) {
 			if as.Domain != "*" && as.Domain != "" {
 				extra["role"] += "@" + as.Domain
 			}
+		}
+	case "report.resolve":
+		var after struct{ Status string }
+		if json.Unmarshal(e.After, &after) == nil {
+			extra["value"] = after.Status
 		}
 	case "thread.update":
 		var before, after map[string]any
