@@ -119,16 +119,22 @@ type adminUser struct {
 	RoleNames []string
 }
 
+// scopes are what a role or an access level can be held in: the boards and branches.
+func (s *Server) scopes(c *fiber.Ctx) ([]*forum.Board, []*org.Branch, error) {
+	boards, err := s.boardsList(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	branches, err := s.Org.Branches(c.UserContext(), userID(c))
+	return boards, branches, err
+}
+
 // usersData is the users page: its rows, and the picker's roles and scopes (site-wide,
 // a board, a branch), each chosen from a list rather than typed.
 func (s *Server) usersData(c *fiber.Ctx, us []*accounts.UserInfo) (fiber.Map, error) {
 	l := lang(c)
 	T := s.pages.catalogs[l]
-	boards, err := s.boardsList(c)
-	if err != nil {
-		return nil, err
-	}
-	branches, err := s.Org.Branches(c.UserContext(), userID(c))
+	boards, branches, err := s.scopes(c)
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +171,7 @@ type adminBoard struct {
 // boardsData is the boards page: the boards, and the access levels to choose from.
 func (s *Server) boardsData(c *fiber.Ctx) (fiber.Map, error) {
 	T := s.pages.catalogs[lang(c)]
-	boards, err := s.boardsList(c)
-	if err != nil {
-		return nil, err
-	}
-	branches, err := s.Org.Branches(c.UserContext(), userID(c))
+	boards, branches, err := s.scopes(c)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,21 @@ import (
 	"jiayuan/app/accounts"
 	"jiayuan/app/org"
 )
+
+// signInAdmin signs the seeded admin in through the sign-in form.
+func signInAdmin(ctx context.Context, t *testing.T, base string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "admin-password"),
+		chromedp.Submit(chromedp.CSS(`#password`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin"]`)),
+	); err != nil {
+		t.Fatalf("admin signs in: %v", err)
+	}
+}
 
 // TestBrowserAdminPages: the admin grants a role by picking it and a board from lists,
 // bans a user only after the confirmation page, and every admin and moderator page fits
@@ -32,13 +48,8 @@ func TestBrowserAdminPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := newBrowser(t, exe)
+	signInAdmin(admin, t, base)
 	if err := chromedp.Do(admin,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`#username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "admin-password"),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin"]`)),
 		chromedp.Navigate(base+"/admin/users?q=xiaowang"),
 		chromedp.WaitVisible(chromedp.CSS(`#u-xiaowang`)),
 		// The picker: the role, then the board, each from a list.

@@ -170,13 +170,8 @@ func TestBrowserModeration(t *testing.T) {
 	// 5. The admin pages, for a look.
 	admin, cancel2 := chromedp.NewContext(employee, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel2)
+	signInAdmin(admin, t, base)
 	if err := chromedp.Do(admin,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`#username`)),
-		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "admin-password"),
-		chromedp.Submit(chromedp.CSS(`#password`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/admin"]`)),
 		chromedp.Navigate(base+"/admin/users"),
 		chromedp.WaitVisible(chromedp.CSS(`#u-banzhu`)),
 	); err != nil {
