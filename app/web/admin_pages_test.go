@@ -154,6 +154,10 @@ func TestQueueNamesBoardsAndThreads(t *testing.T) {
 	if r := reporter.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", pid), map[string]string{"reason": "广告"}); r.Status != 201 {
 		t.Fatalf("report: %d %s", r.Status, r.Body)
 	}
+	reports := admin.do("GET", "/api/v1/reports", nil).json(t)["reports"].([]any)
+	if len(reports) != 1 || reports[0].(map[string]any)["thread_title"] != "周末读书会" {
+		t.Errorf("the API's queue does not name the thread: %v", reports)
+	}
 	for lang, board := range map[string]string{"zh-Hans": "家·心语", "zh-Hant": "家·心語", "en": "Heart to Heart"} {
 		page := admin.page("/mod?lang=" + lang)
 		report := page.Body[strings.Index(page.Body, `<article class="report card" id="r`):]

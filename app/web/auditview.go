@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"html/template"
 	"net/url"
@@ -69,7 +70,6 @@ func (s *Server) auditEntries(c *fiber.Ctx, es []*audit.Entry) ([]*auditEntry, e
 	if err != nil {
 		return nil, err
 	}
-	titles := map[int64]string{}
 	for _, a := range out {
 		if u := users[a.ActorID]; u != nil && a.ActorID != audit.Console {
 			a.ActorUsername, a.ActorDisplayName = u.Username, u.DisplayName
@@ -96,18 +96,32 @@ func (s *Server) auditEntries(c *fiber.Ctx, es []*audit.Entry) ([]*auditEntry, e
 		case "wordlist":
 			a.URL = "/admin/words"
 		}
-		if a.ThreadID != 0 {
-			title, ok := titles[a.ThreadID]
-			if !ok {
-				if t, _, err := s.Forum.ThreadAndBoard(ctx, a.ThreadID); err == nil {
-					title = t.Title
-				}
-				titles[a.ThreadID] = title
-			}
-			a.ThreadTitle = title
-		}
+	}
+	threadIDs := make([]int64, len(out))
+	for i, a := range out {
+		threadIDs[i] = a.ThreadID
+	}
+	titles := s.threadTitles(ctx, threadIDs)
+	for _, a := range out {
+		a.ThreadTitle = titles[a.ThreadID]
 	}
 	return out, nil
+}
+
+// threadTitles are the titles of the threads ids, each looked up once; a thread gone
+// since (merged, say) has "".
+func (s *Server) threadTitles(ctx context.Context, ids []int64) map[int64]string {
+	out := map[int64]string{}
+	for _, id := range ids {
+		if _, seen := out[id]; seen || id == 0 {
+			continue
+		}
+		out[id] = ""
+		if t, _, err := s.Forum.ThreadAndBoard(ctx, id); err == nil {
+			out[id] = t.Title
+		}
+	}
+	return out
 }
 
 // sentences writes each entry as a sentence in lang: who did what to what, the target

@@ -193,6 +193,14 @@ type queueReport struct {
 	BoardName, ThreadTitle string
 }
 
+func reportThreads(rs []*moderation.Report) []int64 {
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ThreadID
+	}
+	return ids
+}
+
 // queueHeld is a held post of the queue with its thread and board.
 type queueHeld struct {
 	*forum.Post
@@ -217,14 +225,15 @@ func (s *Server) pageModQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	titles := s.threadTitles(ctx, reportThreads(reports))
 	rows := make([]queueReport, len(reports))
 	for i, r := range reports {
-		rows[i] = queueReport{Report: r, BoardName: r.Board, ThreadTitle: "#" + strconv.FormatInt(r.ThreadID, 10)}
+		rows[i] = queueReport{Report: r, BoardName: r.Board, ThreadTitle: titles[r.ThreadID]}
 		if b := boards[r.Board]; b != nil {
 			rows[i].BoardName = b.Name.In(l)
 		}
-		if t, _, err := s.Forum.ThreadAndBoard(ctx, r.ThreadID); err == nil {
-			rows[i].ThreadTitle = t.Title
+		if rows[i].ThreadTitle == "" {
+			rows[i].ThreadTitle = "#" + strconv.FormatInt(r.ThreadID, 10)
 		}
 	}
 	heldRows := make([]queueHeld, len(held))
