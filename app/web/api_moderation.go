@@ -6,7 +6,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
-	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
 	"jiayuan/app/l10n"
@@ -201,19 +200,21 @@ type reportRequest struct {
 }
 
 type reportJSON struct {
-	ID         int64      `json:"id"`
-	PostID     int64      `json:"post_id"`
-	ThreadID   int64      `json:"thread_id"`
-	Board      string     `json:"board"`
-	Reporter   authorJSON `json:"reporter"`
-	Author     authorJSON `json:"author"`
-	Reason     string     `json:"reason"`
-	Excerpt    string     `json:"excerpt"`
-	Status     string     `json:"status"`
-	Resolver   *int64     `json:"resolver_id"`
-	Note       string     `json:"note"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ResolvedAt *time.Time `json:"resolved_at"`
+	ID       int64  `json:"id"`
+	PostID   int64  `json:"post_id"`
+	ThreadID int64  `json:"thread_id"`
+	Board    string `json:"board"`
+	// The queue's list names the thread; the answers about one report leave it out.
+	ThreadTitle string     `json:"thread_title,omitempty"`
+	Reporter    authorJSON `json:"reporter"`
+	Author      authorJSON `json:"author"`
+	Reason      string     `json:"reason"`
+	Excerpt     string     `json:"excerpt"`
+	Status      string     `json:"status"`
+	Resolver    *int64     `json:"resolver_id"`
+	Note        string     `json:"note"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ResolvedAt  *time.Time `json:"resolved_at"`
 }
 
 func toReport(r *moderation.Report, users map[int64]*accounts.User) reportJSON {
@@ -261,9 +262,11 @@ func (s *Server) apiReports(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	titles := s.threadTitles(c.UserContext(), reportThreads(rs))
 	out := make([]reportJSON, len(rs))
 	for i, r := range rs {
 		out[i] = toReport(r, users)
+		out[i].ThreadTitle = titles[r.ThreadID]
 	}
 	var next *int64
 	if len(rs) == limit {
@@ -536,8 +539,9 @@ func (s *Server) apiAudit(c *fiber.Ctx) error {
 	if len(es) == limit {
 		next = &es[len(es)-1].ID
 	}
-	if es == nil {
-		es = []*audit.Entry{}
+	entries, err := s.auditEntries(c, es)
+	if err != nil {
+		return err
 	}
-	return c.JSON(fiber.Map{"entries": es, "next_before": next})
+	return c.JSON(fiber.Map{"entries": entries, "next_before": next})
 }

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"jiayuan/app/audit"
 	"jiayuan/app/config"
 	"jiayuan/app/moderation"
 	"jiayuan/app/org"
@@ -346,7 +345,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 	for name, v := range map[string]any{
 		"User": userJSON{}, "Author": authorJSON{}, "Board": boardJSON{}, "Thread": threadJSON{},
 		"Post": postJSON{}, "Notification": notificationJSON{}, "Hit": hitJSON{},
-		"Report": reportJSON{}, "Branch": branchJSON{}, "AuditEntry": audit.Entry{}, "Rule": words.Rule{},
+		"Report": reportJSON{}, "Branch": branchJSON{}, "AuditEntry": auditEntry{}, "Rule": words.Rule{},
 		"Silence": moderation.Silence{}, "Assignment": policy.Assignment{},
 		"AccessToken": tokenJSON{}, "Session": sessionJSON{},
 	} {
@@ -402,8 +401,7 @@ func oaCompare(t *testing.T, name string, s *oaSchema, typ reflect.Type, answer 
 	}
 	timeType := reflect.TypeOf(time.Time{})
 	seen := map[string]bool{}
-	for i := range typ.NumField() {
-		f := typ.Field(i)
+	for _, f := range jsonFields(typ) {
 		jname, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if jname == "-" || !f.IsExported() {
 			continue
@@ -457,6 +455,25 @@ func oaCompare(t *testing.T, name string, s *oaSchema, typ reflect.Type, answer 
 			t.Errorf("%s: requires unknown field %q", name, r)
 		}
 	}
+}
+
+// jsonFields are the fields encoding/json writes of typ: an embedded struct without a
+// JSON name gives its own fields, as if they were typ's.
+func jsonFields(typ reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && ft.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			out = append(out, jsonFields(ft)...)
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // oaTypeOf is the OpenAPI type encoding/json gives a Go type; "" for any JSON value.

@@ -13,6 +13,7 @@ import (
 	"jiayuan/app/audit"
 	"jiayuan/app/fault"
 	"jiayuan/app/forum"
+	"jiayuan/app/i18n"
 	"jiayuan/app/l10n"
 	"jiayuan/app/org"
 	"jiayuan/app/words"
@@ -56,11 +57,12 @@ func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, err
 	case "users":
 		after, _ := strconv.ParseInt(c.Query("after"), 10, 64)
 		var us []*accounts.UserInfo
-		us, err = s.Accounts.ListUsers(ctx, uid, c.Query("q"), after, 50)
-		data = fiber.Map{"Users": us, "Q": c.Query("q"), "Roles": policy.Roles}
+		if us, err = s.Accounts.ListUsers(ctx, uid, c.Query("q"), after, 50); err == nil {
+			data, err = s.usersData(c, us)
+		}
 	case "boards":
 		if err = s.adminAllowed(uid, "boards"); err == nil {
-			data, err = s.boardsList(c)
+			data, err = s.boardsData(c)
 		}
 	case "branches":
 		data, err = s.Org.Branches(ctx, uid)
@@ -82,18 +84,23 @@ func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, err
 		before, _ := strconv.ParseInt(c.Query("before"), 10, 64)
 		var es []*audit.Entry
 		es, err = s.Audit.List(ctx, uid, c.Query("action"), before, 100)
+		var entries []*auditEntry
 		if err == nil {
-			ids := make([]int64, len(es))
-			for i, e := range es {
-				ids[i] = e.ActorID
-			}
-			users, uerr := s.Accounts.Users(ctx, ids)
-			next := ""
-			if len(es) == 100 {
-				next = fmt.Sprintf("/admin/audit?before=%d&action=%s", es[99].ID, url.QueryEscape(c.Query("action")))
-			}
-			data, err = fiber.Map{"Entries": es, "Users": users, "Next": next, "Action": c.Query("action")}, uerr
+			entries, err = s.auditEntries(c, es)
 		}
+		if err == nil {
+			err = s.sentences(c, entries)
+		}
+		next := ""
+		if len(es) == 100 {
+			next = fmt.Sprintf("/admin/audit?before=%d&action=%s", es[99].ID, url.QueryEscape(c.Query("action")))
+		}
+		T := s.pages.catalogs[lang(c)]
+		actions := make([]option, len(auditActions))
+		for i, a := range auditActions {
+			actions[i] = option{Value: a, Label: T["act_"+strings.ReplaceAll(a, ".", "_")]}
+		}
+		data = fiber.Map{"Entries": entries, "Next": next, "Action": c.Query("action"), "Actions": actions}
 	default:
 		return fiber.ErrNotFound
 	}
@@ -101,6 +108,85 @@ func (s *Server) showAdmin(c *fiber.Ctx, section string, status int, notice, err
 		return err
 	}
 	return s.adminRender(c, status, section, data, notice, errMsg)
+}
+
+// option is one choice of a select: the value sent and the label the reader sees.
+type option struct{ Value, Label string }
+
+// adminUser is a row of the users page: the roles held in the reader's words.
+type adminUser struct {
+	*accounts.UserInfo
+	RoleNames []string
+}
+
+// scopes are what a role or an access level can be held in: the boards and branches.
+func (s *Server) scopes(c *fiber.Ctx) ([]*forum.Board, []*org.Branch, error) {
+	boards, err := s.boardsList(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	branches, err := s.Org.Branches(c.UserContext(), userID(c))
+	return boards, branches, err
+}
+
+// usersData is the users page: its rows, and the picker's roles and scopes (site-wide,
+// a board, a branch), each chosen from a list rather than typed.
+func (s *Server) usersData(c *fiber.Ctx, us []*accounts.UserInfo) (fiber.Map, error) {
+	l := lang(c)
+	T := s.pages.catalogs[l]
+	boards, branches, err := s.scopes(c)
+	if err != nil {
+		return nil, err
+	}
+	bySlug := make(map[string]*forum.Board, len(boards))
+	boardOpts := make([]option, len(boards))
+	for i, b := range boards {
+		bySlug[b.Slug] = b
+		boardOpts[i] = option{Value: "board:" + b.Slug, Label: b.Name.In(l)}
+	}
+	branchOpts := make([]option, len(branches))
+	for i, b := range branches {
+		branchOpts[i] = option{Value: "branch:" + b.Name, Label: b.Name}
+	}
+	rows := make([]adminUser, len(us))
+	for i, u := range us {
+		rows[i] = adminUser{UserInfo: u}
+		for _, r := range u.Roles {
+			rows[i].RoleNames = append(rows[i].RoleNames, roleLabel(T, l, bySlug, r))
+		}
+	}
+	roles := make([]option, len(policy.Roles))
+	for i, r := range policy.Roles {
+		roles[i] = option{Value: r, Label: T["role_"+r]}
+	}
+	return fiber.Map{"Users": rows, "Q": c.Query("q"), "Roles": roles, "Boards": boardOpts, "Branches": branchOpts}, nil
+}
+
+// adminBoard is a board of the boards page with its access in the reader's words.
+type adminBoard struct {
+	*forum.Board
+	ReadLabel, PostLabel string
+}
+
+// boardsData is the boards page: the boards, and the access levels to choose from.
+func (s *Server) boardsData(c *fiber.Ctx) (fiber.Map, error) {
+	T := s.pages.catalogs[lang(c)]
+	boards, branches, err := s.scopes(c)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]adminBoard, len(boards))
+	for i, b := range boards {
+		rows[i] = adminBoard{Board: b, ReadLabel: accessLabel(T, b.ReadAccess), PostLabel: accessLabel(T, b.PostAccess)}
+	}
+	var levels []option
+	for _, a := range []string{forum.AccessPublic, forum.AccessStaff, forum.AccessParty, forum.AccessModerators} {
+		levels = append(levels, option{Value: a, Label: accessLabel(T, a)})
+	}
+	for _, b := range branches {
+		levels = append(levels, option{Value: "branch:" + b.Name, Label: accessLabel(T, "branch:"+b.Name)})
+	}
+	return fiber.Map{"Boards": rows, "Levels": levels}, nil
 }
 
 func (s *Server) adminAllowed(uid int64, object string) error {
@@ -126,8 +212,12 @@ func (s *Server) formAdminUser(c *fiber.Ctx) error {
 			return s.adminDone(c, "users", fault.Invalid("scope", "err_scope"))
 		}
 	}
+	op := c.FormValue("op")
+	if (op == "ban" || op == "password") && c.FormValue("confirmed") != "1" {
+		return s.confirmAdminUser(c, username, op)
+	}
 	var err error
-	switch c.FormValue("op") {
+	switch op {
 	case "grant":
 		_, err = s.Org.Grant(ctx, uid, change)
 	case "revoke":
@@ -145,6 +235,19 @@ func (s *Server) formAdminUser(c *fiber.Ctx) error {
 		err = fault.Invalid("op", "err_unknown_action")
 	}
 	return s.adminDone(c, "users", err)
+}
+
+// confirmAdminUser asks before a ban or a password reset, on a page of its own so that
+// it works without JavaScript; its form sends the same action, confirmed.
+func (s *Server) confirmAdminUser(c *fiber.Ctx, username, op string) error {
+	T := s.pages.catalogs[lang(c)]
+	if _, err := s.Accounts.UserByName(c.UserContext(), username); err != nil {
+		return s.adminDone(c, "users", fault.NotFound("user"))
+	}
+	button := map[string]string{"ban": T["ban"], "password": T["reset_password"]}[op]
+	return s.render(c, fiber.StatusOK, "confirm", button, confirmPage{Heading: button + " " + username,
+		Message: i18n.Fill(T["confirm_"+op], "username", username), Action: c.Path(), Button: button,
+		Back: "/admin/users?q=" + url.QueryEscape(username), Fields: map[string]string{"op": op, "confirmed": "1"}})
 }
 
 func formText(c *fiber.Ctx, name string) *string {

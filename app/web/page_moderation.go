@@ -112,6 +112,7 @@ func (s *Server) seqsToIDs(c *fiber.Ctx, threadID int64, raw string) ([]int64, e
 
 type confirmPage struct {
 	Heading, Message, Action, Button, Back string
+	Fields                                 map[string]string // sent with the confirmation
 }
 
 func backTo(p *forum.Post) string {
@@ -186,6 +187,27 @@ func (s *Server) formReport(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("/t/%d?reported=%d#p%d", r.ThreadID, r.ID, 0), fiber.StatusSeeOther)
 }
 
+// queueReport is a report of the queue with its board and thread named.
+type queueReport struct {
+	*moderation.Report
+	BoardName, ThreadTitle string
+}
+
+func reportThreads(rs []*moderation.Report) []int64 {
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ThreadID
+	}
+	return ids
+}
+
+// queueHeld is a held post of the queue with its thread and board.
+type queueHeld struct {
+	*forum.Post
+	Thread    *forum.Thread
+	BoardName string
+}
+
 // pageModQueue is the moderators' queue: open reports and held posts of their boards.
 func (s *Server) pageModQueue(c *fiber.Ctx) error {
 	ctx, uid := c.UserContext(), userID(c)
@@ -194,9 +216,32 @@ func (s *Server) pageModQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	held, threads, _, err := s.Forum.HeldPosts(ctx, uid, 100)
+	held, threads, heldBoards, err := s.Forum.HeldPosts(ctx, uid, 100)
 	if err != nil {
 		return err
+	}
+	l := lang(c)
+	boards, err := s.boardsBySlug(c)
+	if err != nil {
+		return err
+	}
+	titles := s.threadTitles(ctx, reportThreads(reports))
+	rows := make([]queueReport, len(reports))
+	for i, r := range reports {
+		rows[i] = queueReport{Report: r, BoardName: r.Board, ThreadTitle: titles[r.ThreadID]}
+		if b := boards[r.Board]; b != nil {
+			rows[i].BoardName = b.Name.In(l)
+		}
+		if rows[i].ThreadTitle == "" {
+			rows[i].ThreadTitle = "#" + strconv.FormatInt(r.ThreadID, 10)
+		}
+	}
+	heldRows := make([]queueHeld, len(held))
+	for i, p := range held {
+		heldRows[i] = queueHeld{Post: p, Thread: threads[p.ThreadID]}
+		if b := heldBoards[heldRows[i].Thread.BoardID]; b != nil {
+			heldRows[i].BoardName = b.Name.In(l)
+		}
 	}
 	var ids []int64
 	for _, r := range reports {
@@ -210,7 +255,7 @@ func (s *Server) pageModQueue(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, fiber.StatusOK, "mod", s.pages.catalogs[lang(c)]["mod_queue"], fiber.Map{
-		"Reports": reports, "Held": held, "Threads": threads, "Users": users, "Status": status,
+		"Reports": rows, "Held": heldRows, "Users": users, "Status": status,
 		"Statuses": []string{moderation.ReportOpen, moderation.ReportHidden, moderation.ReportDismissed, moderation.ReportSilenced}})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/fault"
+	"jiayuan/app/l10n"
 	"jiayuan/app/markup"
 	"jiayuan/search"
 )
@@ -23,6 +24,7 @@ type hitJSON struct {
 	ThreadID    int64         `json:"thread_id"`
 	Seq         int64         `json:"seq"`
 	Board       string        `json:"board"`
+	BoardName   l10n.Text     `json:"-"` // the page shows it in the reader's language
 	Title       string        `json:"title"`
 	SnippetHTML template.HTML `json:"snippet_html"`
 	URL         string        `json:"url"`
@@ -111,7 +113,7 @@ func (s *Server) runSearch(c *fiber.Ctx, raw, board, author string, limit int, c
 		if cutAfter {
 			snippet += "…"
 		}
-		out.Hits = append(out.Hits, hitJSON{PostID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, Board: b.Slug, Title: t.Title,
+		out.Hits = append(out.Hits, hitJSON{PostID: p.ID, ThreadID: p.ThreadID, Seq: p.Seq, Board: b.Slug, BoardName: b.Name, Title: t.Title,
 			SnippetHTML: markup.Trusted(snippet), URL: "/t/" + strconv.FormatInt(p.ThreadID, 10) + "?after=" + strconv.FormatInt(p.Seq-1, 10) + "#p" + strconv.FormatInt(p.Seq, 10),
 			CreatedAt: p.CreatedAt})
 	}
