@@ -382,7 +382,7 @@ func (s *Server) apiBanUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"user": adminUserJSON{userJSON: toUser(u), Banned: u.Banned}})
+	return c.JSON(fiber.Map{"user": adminUserJSON{userJSON: toUser(u), Banned: u.Banned, Roles: s.Policy.RolesOf(u.ID)}})
 }
 
 func (s *Server) apiResetPassword(c *fiber.Ctx) error {

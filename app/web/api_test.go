@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 
 	"jiayuan/app/config"
 	"strings"
@@ -190,6 +192,30 @@ func TestOversizedBody(t *testing.T) {
 	r := resp{Status: res.StatusCode, Body: string(raw)}
 	if r.Status != 413 || r.errCode(t) != "too_large" {
 		t.Fatalf("oversized body: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestOversizedBodyFromGoClient: a client that sends the whole oversized body before it
+// reads the answer (Go's net/http does) still gets the readable 413, not a connection
+// reset: the server reads the rest of the body, up to a bound, before it closes.
+func TestOversizedBodyFromGoClient(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("big")
+	body := []byte(`{"title":"t","body":"` + strings.Repeat("长", 1<<20) + `"}`) // 3 MiB
+	for i := range 30 {
+		req := httptest.NewRequest("POST", "/api/v1/boards/xinyu/threads", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", "jy_session="+u.cookie)
+		req.Header.Set("X-CSRF-Token", u.csrf)
+		res, err := e.send(req)
+		if err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if r := (resp{Status: res.StatusCode, Body: string(raw)}); r.Status != 413 || r.errCode(t) != "too_large" {
+			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
+		}
 	}
 }
 

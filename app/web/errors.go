@@ -56,6 +56,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status, body = statusOf[fe.Kind], apiErrorBody{Code: fe.Code, Message: s.pages.catalogs.Message(l, fe), Field: fe.Field}
 	case errors.As(err, &fbe):
 		status = fbe.Code
+		if status == fiber.StatusRequestEntityTooLarge {
+			drainOnClose(c.Context().Conn())
+		}
 		if b, ok := fiberErrors[fbe.Code]; ok {
 			body = apiErrorBody{Code: b.Code, Message: s.pages.catalogs.Text(l, b.Message)}
 		} else if status < 500 {

@@ -105,11 +105,16 @@ func serveLocally(t *testing.T, n *node.Node) string {
 func limitClock() time.Time { return time.Date(2026, 12, 1, 12, 0, 30, 0, time.UTC) }
 
 // send makes a real HTTP round trip to the server on its local port, so limits that
-// the HTTP server enforces (body size) behave as in production.
+// the HTTP server enforces (body size) behave as in production. Answers of the API are
+// checked against openapi.json.
 func (e *env) send(req *http.Request) (*http.Response, error) {
 	req.RequestURI = ""
 	req.URL.Scheme, req.URL.Host = "http", e.addr
-	return noRedirects.Do(req)
+	res, err := noRedirects.Do(req)
+	if err == nil {
+		checkAnswer(e.t, req, res)
+	}
+	return res, err
 }
 
 var noRedirects = &http.Client{

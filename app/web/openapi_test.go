@@ -58,6 +58,7 @@ type oaContent map[string]struct {
 type oaOperation struct {
 	OperationID string                `json:"operationId"`
 	Summary     string                `json:"summary"`
+	Description string                `json:"description"`
 	Parameters  []oaParam             `json:"parameters"`
 	Security    []map[string][]string `json:"security"`
 	RequestBody *struct {
@@ -78,6 +79,16 @@ type oaSchema struct {
 	Properties map[string]*oaSchema `json:"properties"`
 	Required   []string             `json:"required"`
 	Items      *oaSchema            `json:"items"`
+	AllOf      []*oaSchema          `json:"allOf"`
+}
+
+// ref is the schema's $ref, also when wrapped in a one-element allOf: the way OpenAPI
+// 3.0 marks a reference nullable (a sibling of $ref is ignored).
+func (s *oaSchema) ref() string {
+	if s.Ref == "" && len(s.AllOf) == 1 {
+		return s.AllOf[0].Ref
+	}
+	return s.Ref
 }
 
 // oaOp is one documented operation with where it lives.
@@ -209,8 +220,8 @@ func TestOpenAPIOperations(t *testing.T) {
 	pathParam := regexp.MustCompile(`\{(\w+)\}`)
 	for _, o := range ops {
 		name := o.method + " " + o.full
-		if o.op.OperationID == "" || o.op.Summary == "" {
-			t.Errorf("%s: no operationId or summary", name)
+		if o.op.OperationID == "" || o.op.Summary == "" || o.op.Description == "" {
+			t.Errorf("%s: no operationId, summary or description", name)
 		}
 		if prev, dup := ids[o.op.OperationID]; dup {
 			t.Errorf("%s: operationId %q also used by %s", name, o.op.OperationID, prev)
@@ -316,6 +327,9 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 		switch v := v.(type) {
 		case map[string]any:
 			if ref, ok := v["$ref"].(string); ok {
+				if len(v) > 1 {
+					t.Errorf("%s: $ref has siblings, which OpenAPI 3.0 ignores (nullable: wrap the $ref in allOf)", at)
+				}
 				var target any = root
 				for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
 					m, _ := target.(map[string]any)
@@ -418,9 +432,10 @@ func oaCompare(t *testing.T, name string, s *oaSchema, typ reflect.Type, answer 
 		where := name + "." + jname
 		omitempty := strings.Contains(opts, "omitempty")
 		ft := f.Type
+		ref := p.ref()
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
-			if answer && !p.Nullable && p.Ref == "" {
+			if answer && !p.Nullable {
 				t.Errorf("%s: can be null, mark it nullable", where)
 			}
 		} else if answer && p.Nullable {
@@ -432,13 +447,13 @@ func oaCompare(t *testing.T, name string, s *oaSchema, typ reflect.Type, answer 
 		if answer && omitempty && required[jname] {
 			t.Errorf("%s: omitted when empty, so it is not required", where)
 		}
-		if want := oaTypeOf(ft); want != "" && p.Ref == "" && p.Type != want {
+		if want := oaTypeOf(ft); want != "" && ref == "" && p.Type != want {
 			t.Errorf("%s: type %q, want %q", where, p.Type, want)
 		}
 		if ft == timeType && p.Format != "date-time" {
 			t.Errorf("%s: a time, want format date-time", where)
 		}
-		if ft.Kind() == reflect.Struct && ft != timeType && p.Ref == "" {
+		if ft.Kind() == reflect.Struct && ft != timeType && ref == "" {
 			t.Errorf("%s: a nested object, want a $ref", where)
 		}
 		if ft.Kind() == reflect.Slice && oaTypeOf(ft) != "" && (p.Items == nil || (p.Items.Ref == "" && p.Items.Type != oaTypeOf(ft.Elem()))) {

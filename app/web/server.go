@@ -177,10 +177,16 @@ func requestID(c *fiber.Ctx) string {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Listen serves on addr until Shutdown.
-func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
 
 // Serve serves on an open listener until Shutdown (tests listen on port 0).
-func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(drainListener{ln}) }
 
 // Shutdown stops accepting connections and waits for requests in flight.
 func (s *Server) Shutdown(grace time.Duration) error {
