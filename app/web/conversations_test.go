@@ -29,7 +29,9 @@ func TestThreadReplyNotifiesItsAuthor(t *testing.T) {
 	second := int64(bob.reply(tid, "我先说两句", op)["id"].(float64))
 	third := int64(carol.reply(tid, "同意楼上", second)["id"].(float64))
 	alice.reply(tid, "谢谢大家", 0)
-	waitFor(t, func() bool { return len(notified(t, alice)["thread_reply"]) == 1 && len(notified(t, bob)["reply"]) == 1 })
+	waitFor(t, func() bool {
+		return len(notified(t, alice)["thread_reply"]) == 1 && len(notified(t, bob)["reply"]) == 1
+	})
 	if got := notified(t, alice); len(got["reply"]) != 1 || got["thread_reply"][0] != third {
 		t.Fatalf("alice's notifications: %v", got)
 	}
