@@ -231,9 +231,13 @@ func TestHeldPostTellsItsAuthor(t *testing.T) {
 		t.Fatalf("the answer of a post not held: %v", m)
 	}
 
-	f := bob.form(fmt.Sprintf("/t/%d", tid), map[string]string{"_csrf": bob.csrf, "body": "还有黑幕"})
+	// From the second page in time order: back there, the post pending under it.
+	if page := bob.page(fmt.Sprintf("/t/%d?view=time&after=1", tid)); !strings.Contains(page.Body, `name="here_after" value="1"`) {
+		t.Fatalf("the reply form does not carry its page")
+	}
+	f := bob.form(fmt.Sprintf("/t/%d", tid), map[string]string{"_csrf": bob.csrf, "body": "还有黑幕", "view": "time", "here_view": "time", "here_after": "1"})
 	loc := f.Header.Get("Location")
-	if f.Status != 303 || !strings.HasPrefix(loc, fmt.Sprintf("/t/%d?held=", tid)) {
+	if f.Status != 303 || !strings.HasPrefix(loc, fmt.Sprintf("/t/%d?after=1&view=time&held=", tid)) || !strings.HasSuffix(loc, "#pending") {
 		t.Fatalf("the form's answer of a held post: %d %q", f.Status, loc)
 	}
 	page := bob.page(loc)

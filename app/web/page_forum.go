@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -84,6 +85,7 @@ type threadPage struct {
 	Mod       modTools
 	Reported  bool
 	Pending   *forum.Post // the reader's own post, just written and held for review
+	Here      url.Values  // this page's place in the thread, for a held reply to come back to
 }
 
 func (s *Server) pageThread(c *fiber.Ctx) error {
@@ -139,6 +141,7 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 		tp.Last = fmt.Sprintf("/t/%d?after=%d", id, max(pg.Thread.LastSeq-int64(q.limit), pg.NextAfter))
 	}
 	tp.Form.Action = fmt.Sprintf("/t/%d", id)
+	tp.Here = place(c.Query)
 	tp.Mod = s.modToolsFor(c, pg.Board)
 	tp.Reported = c.Query("reported") != ""
 	if rt := c.Query("reply_to"); rt != "" && tp.Form.ReplyTo == nil {
@@ -168,11 +171,28 @@ func postURL(p *forum.Post, view string) string {
 	return fmt.Sprintf("/t/%d?at=%d#p%d", p.ThreadID, p.Seq, p.Seq)
 }
 
+// place is a page's place in a thread (its view and where it starts), read with get
+// from the page's address or its form.
+func place(get func(string, ...string) string) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"view", "at", "after", "from"} {
+		if v := get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
 // landing is where a write leaves its writer: at the post, in the view the form came
-// from; a held post waits on the page the writer came from, marked pending.
+// from; a held post has no place in the thread yet, so its writer stays on the page
+// they wrote from, with the post shown pending under it.
 func landing(c *fiber.Ctx, p *forum.Post) string {
 	if p.Held {
-		return fmt.Sprintf("/t/%d?held=%d#pending", p.ThreadID, p.ID)
+		here := place(func(k string, _ ...string) string { return c.FormValue("here_" + k) }).Encode()
+		if here != "" {
+			here += "&"
+		}
+		return fmt.Sprintf("/t/%d?%sheld=%d#pending", p.ThreadID, here, p.ID)
 	}
 	return postURL(p, c.FormValue("view"))
 }
