@@ -187,14 +187,20 @@ func Mentions(text string) []string {
 // only if they may read it.
 func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 	told := map[int64]bool{p.AuthorID: true} // nobody is told about their own post
+	once := func(userID int64, kind string) error {
+		if told[userID] {
+			return nil
+		}
+		told[userID] = true
+		return s.tell(ctx, userID, kind, p)
+	}
 	if p.ReplyTo != 0 {
 		parent, err := s.posts.PostByID(ctx, p.ReplyTo)
 		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
-		if parent != nil && !told[parent.AuthorID] {
-			told[parent.AuthorID] = true
-			if err := s.tell(ctx, parent.AuthorID, KindReply, p); err != nil {
+		if parent != nil {
+			if err := once(parent.AuthorID, KindReply); err != nil {
 				return err
 			}
 		}
@@ -204,9 +210,8 @@ func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
-		if t != nil && !told[t.AuthorID] {
-			told[t.AuthorID] = true
-			if err := s.tell(ctx, t.AuthorID, KindThreadReply, p); err != nil {
+		if t != nil {
+			if err := once(t.AuthorID, KindThreadReply); err != nil {
 				return err
 			}
 		}
@@ -218,11 +223,8 @@ func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 		} else if err != nil {
 			return err
 		}
-		if !told[u.ID] {
-			told[u.ID] = true
-			if err := s.tell(ctx, u.ID, KindMention, p); err != nil {
-				return err
-			}
+		if err := once(u.ID, KindMention); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -74,19 +74,10 @@ func TestThreadReplyNotifiesItsAuthor(t *testing.T) {
 	waitUnread(t, alice, 0)
 
 	// A thread author who may no longer read the board hears nothing of a reply in it.
-	admin := e.admin()
-	e.branch("一支部")
-	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "club", "name": "俱乐部"}); r.Status != 201 {
-		t.Fatalf("board: %d %s", r.Status, r.Body)
-	}
-	outsider := e.direct("outsider")
-	e.direct("insider")
-	e.grant("insider", "member", "", "一支部")
+	outsider, closeClub := e.clubOfBranch(e.admin(), "insider")
 	insider := e.session("insider")
 	th, _ := outsider.thread("club", "开放时的主题", "正文")
-	if r := admin.do("PATCH", "/api/v1/admin/boards/club", map[string]string{"read_access": "branch:一支部", "post_access": "branch:一支部"}); r.Status != 200 {
-		t.Fatalf("close the board: %d %s", r.Status, r.Body)
-	}
+	closeClub()
 	insider.reply(th, "支部内部的讨论", 0)
 	insider.thread("xinyu", "公开主题", "@outsider 看看这个")
 	waitFor(t, func() bool { return len(notified(t, outsider)["mention"]) == 1 })
