@@ -284,6 +284,7 @@ type Page struct {
 	NextAfter int64  // seq to continue after in time order; 0 at the end
 	NextPath  string // path to continue after in tree order; "" at the end
 	NextSeq   int64  // the seq of the next page's first post, in either order; 0 at the end
+	LastStart int64  // in tree order, the seq of the last page's first post; 0 on it
 }
 
 // Posts returns the posts of a thread after seq, in time order.
@@ -318,6 +319,13 @@ func (s *Service) Tree(ctx context.Context, userID, threadID int64, afterPath st
 	if len(ps) > limit {
 		pg.Posts = ps[:limit]
 		pg.NextPath, pg.NextSeq = pg.Posts[limit-1].Path, ps[limit].Seq
+		last, err := s.store.LastPostsByPath(ctx, threadID, limit)
+		if err != nil {
+			return nil, fault.Wrap(err, "list the last posts by path of thread %v", threadID)
+		}
+		if len(last) > 0 && last[0].Path > pg.Posts[0].Path {
+			pg.LastStart = last[0].Seq
+		}
 	}
 	return pg, nil
 }

@@ -110,8 +110,9 @@ func TestLandBackWhereYouWere(t *testing.T) {
 	// Pages: the tree's next page by post number, the time order's by seq, a last page,
 	// and the old path address.
 	first := bob.page(tp)
-	if !strings.Contains(first.Body, fmt.Sprintf(`href="%s?at=51"`, tp)) || strings.Contains(first.Body, "0000000050.") {
-		t.Fatalf("the tree's next page is not readable:\n%s", first.Body)
+	if !strings.Contains(first.Body, fmt.Sprintf(`href="%s?at=51"`, tp)) || !strings.Contains(first.Body, fmt.Sprintf(`href="%s?at=71"`, tp)) ||
+		strings.Contains(first.Body, "0000000050.") {
+		t.Fatalf("the tree's next and last pages are not readable:\n%s", first.Body)
 	}
 	timed := bob.page(tp + "?view=time")
 	if !strings.Contains(timed.Body, fmt.Sprintf(`href="%s?after=50"`, tp)) || !strings.Contains(timed.Body, fmt.Sprintf(`href="%s?after=70"`, tp)) {

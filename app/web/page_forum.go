@@ -135,6 +135,7 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 	switch {
 	case pg.NextPath != "":
 		tp.Next = fmt.Sprintf("/t/%d?at=%d", id, pg.NextSeq)
+		tp.Last = fmt.Sprintf("/t/%d?at=%d", id, pg.LastStart)
 	case pg.NextAfter != 0:
 		tp.Next = fmt.Sprintf("/t/%d?after=%d", id, pg.NextAfter)
 		// The newest posts, as many as a page holds.
