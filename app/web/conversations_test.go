@@ -229,7 +229,7 @@ func TestHeldPostTellsItsAuthor(t *testing.T) {
 	}
 	f := bob.form(fmt.Sprintf("/t/%d", tid), map[string]string{"_csrf": bob.csrf, "body": "还有黑幕", "view": "time", "here_view": "time", "here_after": "1"})
 	loc := f.Header.Get("Location")
-	if f.Status != 303 || !strings.HasPrefix(loc, fmt.Sprintf("/t/%d?after=1&view=time&held=", tid)) || !strings.HasSuffix(loc, "#pending") {
+	if f.Status != 303 || loc != fmt.Sprintf("/t/%d?after=1&view=time#pending", tid) {
 		t.Fatalf("the form's answer of a held post: %d %q", f.Status, loc)
 	}
 	page := bob.page(loc)
@@ -238,6 +238,10 @@ func TestHeldPostTellsItsAuthor(t *testing.T) {
 	}
 	if other := alice.page(loc); strings.Contains(other.Body, "还有黑幕") || strings.Contains(other.Body, `id="pending"`) {
 		t.Fatalf("another reader sees the held post")
+	}
+	// Later, on any page of the thread, both still show to their author as pending.
+	if later := bob.page(fmt.Sprintf("/t/%d", tid)); strings.Count(later.Body, "待审核") != 2 || !strings.Contains(later.Body, "这里有黑幕") {
+		t.Fatalf("the author's held posts are not pending on the thread page:\n%s", later.Body)
 	}
 	declined := int64(0)
 	for _, p := range admin.do("GET", "/api/v1/moderation/held", nil).json(t)["posts"].([]any) {
@@ -257,6 +261,9 @@ func TestHeldPostTellsItsAuthor(t *testing.T) {
 	})
 	if got := notified(t, bob); got["post_approved"][0] != approved || got["post_declined"][0] != declined {
 		t.Fatalf("bob's notifications: %v", got)
+	}
+	if later := bob.page(fmt.Sprintf("/t/%d", tid)); strings.Contains(later.Body, `id="pending"`) || !strings.Contains(later.Body, "这里有黑幕") {
+		t.Fatalf("after the decisions the thread page still shows a post pending, or not the approved one")
 	}
 	if page := bob.page("/notifications"); !strings.Contains(page.Body, "你的帖子已通过审核") || !strings.Contains(page.Body, "你的帖子未通过版主审核") {
 		t.Fatalf("the notifications page:\n%s", page.Body)

@@ -84,8 +84,8 @@ type threadPage struct {
 	Form      composeForm
 	Mod       modTools
 	Reported  bool
-	Pending   *forum.Post // the reader's own post, just written and held for review
-	Here      url.Values  // this page's place in the thread, for a held reply to come back to
+	Pending   []*forum.Post // the reader's own posts here that wait for review
+	Here      url.Values    // this page's place in the thread, for a held reply to come back to
 }
 
 func (s *Server) pageThread(c *fiber.Ctx) error {
@@ -152,10 +152,8 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 			}
 		}
 	}
-	if h, err := strconv.ParseInt(c.Query("held"), 10, 64); err == nil && uid != 0 {
-		if p, err := s.Forum.Post(ctx, uid, h); err == nil && p.ThreadID == id && p.Held && p.AuthorID == uid {
-			tp.Pending = p
-		}
+	if tp.Pending, err = s.Forum.Pending(ctx, uid, id); err != nil {
+		return err
 	}
 	return s.render(c, status, "thread", pg.Thread.Title, tp)
 }
@@ -191,9 +189,9 @@ func landing(c *fiber.Ctx, p *forum.Post) string {
 	if p.Held {
 		here := place(func(k string, _ ...string) string { return c.FormValue("here_" + k) }).Encode()
 		if here != "" {
-			here += "&"
+			here = "?" + here
 		}
-		return fmt.Sprintf("/t/%d?%sheld=%d#pending", p.ThreadID, here, p.ID)
+		return fmt.Sprintf("/t/%d%s#pending", p.ThreadID, here)
 	}
 	return postURL(p, c.FormValue("view"))
 }
