@@ -84,16 +84,16 @@ func newPages() (*pages, error) {
 		return nil, err
 	}
 	funcs := template.FuncMap{
-		"asset":   p.assetURL,
-		"when":    func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
-		"iso":     func(t time.Time) string { return t.Format(time.RFC3339) },
-		"html":    trustedHTML,
-		"indent":  func(d int) int { return min(d, forum.MaxDepth) },
-		"name":    authorName,
-		"uname":   authorUsername,
-		"prev":    func(n int64) int64 { return n - 1 },
-		"postURL": postURL,
-		"split":   strings.Fields,
+		"asset":  p.assetURL,
+		"when":   func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
+		"iso":    func(t time.Time) string { return t.Format(time.RFC3339) },
+		"html":   trustedHTML,
+		"indent": func(d int) int { return min(d, forum.MaxDepth) },
+		"name":   authorName,
+		"uname":  authorUsername,
+		"prev":   func(n int64) int64 { return n - 1 },
+		"back":   postURL, // a post's address in a view, to go back to
+		"split":  strings.Fields,
 		"t": func(cat map[string]string, key string) string {
 			if v, ok := cat[key]; ok {
 				return v
