@@ -164,6 +164,9 @@ type PostStore interface {
 	ListPosts(ctx context.Context, threadID, afterSeq int64, limit int) ([]*Post, error)
 	// ListPostsByPath returns a thread's posts with path > afterPath in path (tree) order.
 	ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*Post, error)
+	// LastPostsByPath returns a thread's last limit posts in path (tree) order: its
+	// last page in the conversation view.
+	LastPostsByPath(ctx context.Context, threadID int64, limit int) ([]*Post, error)
 	UpdatePostBody(ctx context.Context, id int64, body, html string, editedAt time.Time) error
 	SetPostDeleted(ctx context.Context, id int64, deleted bool, at time.Time) error
 	// PostsChangedSince returns posts changed after (since, afterID) in the order

@@ -283,6 +283,8 @@ type Page struct {
 	Posts     []*Post
 	NextAfter int64  // seq to continue after in time order; 0 at the end
 	NextPath  string // path to continue after in tree order; "" at the end
+	NextSeq   int64  // the seq of the next page's first post, in either order; 0 at the end
+	LastStart int64  // in tree order, the seq of the last page's first post; 0 on it
 }
 
 // Posts returns the posts of a thread after seq, in time order.
@@ -298,7 +300,7 @@ func (s *Service) Posts(ctx context.Context, userID, threadID, afterSeq int64, l
 	pg := &Page{Thread: t, Board: b, Posts: ps}
 	if len(ps) > limit {
 		pg.Posts = ps[:limit]
-		pg.NextAfter = pg.Posts[limit-1].Seq
+		pg.NextAfter, pg.NextSeq = pg.Posts[limit-1].Seq, ps[limit].Seq
 	}
 	return pg, nil
 }
@@ -316,7 +318,14 @@ func (s *Service) Tree(ctx context.Context, userID, threadID int64, afterPath st
 	pg := &Page{Thread: t, Board: b, Posts: ps}
 	if len(ps) > limit {
 		pg.Posts = ps[:limit]
-		pg.NextPath = pg.Posts[limit-1].Path
+		pg.NextPath, pg.NextSeq = pg.Posts[limit-1].Path, ps[limit].Seq
+		last, err := s.store.LastPostsByPath(ctx, threadID, limit)
+		if err != nil {
+			return nil, fault.Wrap(err, "list the last posts by path of thread %v", threadID)
+		}
+		if len(last) > 0 && last[0].Path > pg.Posts[0].Path {
+			pg.LastStart = last[0].Seq
+		}
 	}
 	return pg, nil
 }
@@ -487,21 +496,42 @@ func (s *Service) EditPost(ctx context.Context, userID, postID int64, body strin
 
 // DeletePost soft-deletes a post: it stays in the database and can be restored.
 func (s *Service) DeletePost(ctx context.Context, userID, postID int64) error {
+	_, _, err := s.HidePost(ctx, userID, postID, "")
+	return err
+}
+
+// HidePost soft-deletes a post, its author's or, for a moderator, anyone's with the
+// reason given (kept in the audit log, for the author to be told). changed says it was
+// not hidden before.
+func (s *Service) HidePost(ctx context.Context, userID, postID int64, reason string) (p *Post, changed bool, err error) {
+	reason = strings.TrimSpace(reason)
+	if !utf8.ValidString(reason) {
+		return nil, false, fault.Invalid("reason", "err_reason_not_utf8")
+	}
+	if utf8.RuneCountInString(reason) > 500 {
+		return nil, false, fault.Invalid("reason", "err_reason_at_most_500")
+	}
 	p, b, err := s.ownPost(ctx, userID, postID, "delete")
 	if err != nil {
-		return err
+		return nil, false, err
 	}
 	if p.Deleted {
-		return nil
+		return p, false, nil
 	}
-	if err := s.store.SetPostDeleted(ctx, postID, true, s.now()); err != nil {
-		return fault.Wrap(err, "hide post %v", postID)
+	at := s.now()
+	if err := s.store.SetPostDeleted(ctx, postID, true, at); err != nil {
+		return nil, false, fault.Wrap(err, "hide post %v", postID)
 	}
+	p.Deleted, p.DeletedAt = true, at
 	s.bus.Publish(events.Event{Type: events.PostDeleted, BoardSlug: b.Slug, ThreadID: p.ThreadID, PostID: p.ID, Seq: p.Seq, UserID: userID})
-	if p.AuthorID != userID && s.audit != nil {
-		s.audit.Audit(ctx, userID, "post.hide", BoardDomain(b.Slug), postTarget(p.ID), map[string]bool{"deleted": false}, map[string]bool{"deleted": true})
+	if p.AuthorID != userID {
+		after := map[string]any{"deleted": true}
+		if reason != "" {
+			after["reason"] = reason
+		}
+		s.record(ctx, userID, "post.hide", b, postTarget(p.ID), map[string]bool{"deleted": false}, after)
 	}
-	return nil
+	return p, true, nil
 }
 
 // PostFor returns a post the user may change with verb ("edit" or "delete"), for

@@ -2,6 +2,7 @@ package mongostore
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -112,6 +113,17 @@ func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath s
 	}
 	return find(ctx, s.posts, bson.M{"thread_id": threadID, "path": bson.M{"$gt": afterPath}, "held": bson.M{"$ne": true}},
 		page(limit, bson.E{Key: "path", Value: 1}), (*postDoc).post)
+}
+
+// LastPostsByPath returns a thread's last posts in tree order.
+func (s *Store) LastPostsByPath(ctx context.Context, threadID int64, limit int) ([]*forum.Post, error) {
+	if limit < 1 {
+		return nil, nil
+	}
+	ps, err := find(ctx, s.posts, bson.M{"thread_id": threadID, "held": bson.M{"$ne": true}},
+		page(limit, bson.E{Key: "path", Value: -1}), (*postDoc).post)
+	slices.Reverse(ps)
+	return ps, err
 }
 
 // PostsChangedSince pages through posts in the order they last changed.

@@ -26,6 +26,12 @@ import (
 const (
 	KindReply   = "reply"
 	KindMention = "mention"
+	// KindThreadReply tells a thread's author of a reply anywhere in it, not only to
+	// their own post.
+	KindThreadReply = "thread_reply"
+	// Outcomes of a held post, for its author.
+	KindApproved = "post_approved"
+	KindDeclined = "post_declined"
 	// Outcomes of a report, for the reporter.
 	KindReportHidden    = "report_hidden"
 	KindReportDismissed = "report_dismissed"
@@ -77,6 +83,7 @@ type Store interface {
 // Reader is what the notifier reads of the forum.
 type Reader interface {
 	PostByID(ctx context.Context, id int64) (*forum.Post, error)
+	ThreadAndBoard(ctx context.Context, id int64) (*forum.Thread, *forum.Board, error)
 	// MayRead says whether a user may read a post (its board, and the post itself when
 	// held or hidden): only they are told about it.
 	MayRead(ctx context.Context, userID int64, p *forum.Post) (bool, error)
@@ -135,11 +142,12 @@ const maxApproved = 10000
 // Other nodes' posts need no ring: their own worker takes them, and this one finds
 // them at its next poll if that node went away first.
 func (s *Service) Handle(e events.Event) {
-	if e.Type != events.PostCreated {
+	if e.Type != events.PostCreated && e.Type != events.PostDeleted {
 		return
 	}
-	// An approved post, held when the worker passed it: another node's approval too,
-	// in case that node's worker is gone.
+	// An approved (or declined) post, held when the worker passed it: another node's
+	// decision too, in case that node's worker is gone. A deletion is a decline only
+	// if the post has a held record; releaseApproved finds out.
 	if e.PostID <= max(s.checkpoint.Load(), s.passed.Load()) {
 		s.approvedMu.Lock()
 		if len(s.approved) < maxApproved {
@@ -148,7 +156,7 @@ func (s *Service) Handle(e events.Event) {
 			s.heldDue.Store(true)
 		}
 		s.approvedMu.Unlock()
-	} else if e.Origin != "" {
+	} else if e.Origin != "" || e.Type != events.PostCreated {
 		return
 	}
 	select {
@@ -175,17 +183,35 @@ func Mentions(text string) []string {
 }
 
 // notify writes the notifications a visible post owes: to the author of the post it
-// answers and to the people it mentions, each once and only if they may read it.
+// answers, to the author of its thread and to the people it mentions, each once and
+// only if they may read it.
 func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 	told := map[int64]bool{p.AuthorID: true} // nobody is told about their own post
+	once := func(userID int64, kind string) error {
+		if told[userID] {
+			return nil
+		}
+		told[userID] = true
+		return s.tell(ctx, userID, kind, p)
+	}
 	if p.ReplyTo != 0 {
 		parent, err := s.posts.PostByID(ctx, p.ReplyTo)
 		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			return err
 		}
-		if parent != nil && !told[parent.AuthorID] {
-			told[parent.AuthorID] = true
-			if err := s.tell(ctx, parent.AuthorID, KindReply, p); err != nil {
+		if parent != nil {
+			if err := once(parent.AuthorID, KindReply); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Seq > 1 {
+		t, _, err := s.posts.ThreadAndBoard(ctx, p.ThreadID)
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
+			return err
+		}
+		if t != nil {
+			if err := once(t.AuthorID, KindThreadReply); err != nil {
 				return err
 			}
 		}
@@ -197,11 +223,8 @@ func (s *Service) notify(ctx context.Context, p *forum.Post) error {
 		} else if err != nil {
 			return err
 		}
-		if !told[u.ID] {
-			told[u.ID] = true
-			if err := s.tell(ctx, u.ID, KindMention, p); err != nil {
-				return err
-			}
+		if err := once(u.ID, KindMention); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -261,4 +284,53 @@ func (s *Service) MarkRead(ctx context.Context, userID int64, ids []int64) error
 		return fault.Invalid("ids", "err_too_many_ids")
 	}
 	return s.store.MarkRead(ctx, userID, ids)
+}
+
+// KindHidden tells an author that a moderator hid their post; the reason is kept
+// beside it (HiddenReason).
+const KindHidden = "post_hidden"
+
+// kindHideReason keeps a moderator's reason for hiding a post, for its author's
+// notification.
+const kindHideReason = "notify_hide_reason"
+
+type hideReason struct {
+	Reason string `json:"reason"`
+}
+
+// NotifyHidden tells the author of p that actor hid it, for reason.
+func (s *Service) NotifyHidden(ctx context.Context, actorID int64, p *forum.Post, reason string) error {
+	if actorID == p.AuthorID {
+		return nil
+	}
+	r, err := records.New(kindHideReason, heldKey(p.ID), "", "", time.Now().UTC().Truncate(time.Millisecond), hideReason{reason})
+	if err != nil {
+		return err
+	}
+	if err := s.store.InsertRecord(ctx, r); errors.Is(err, fault.ErrConflict) {
+		old, err := s.store.RecordByKey(ctx, kindHideReason, heldKey(p.ID))
+		if err != nil {
+			return err
+		}
+		r.ID = old.ID
+		if err := s.store.UpdateRecord(ctx, r, records.Any); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return s.NotifyUser(ctx, p.AuthorID, KindHidden, actorID, p)
+}
+
+// HiddenReason returns the reason a moderator gave for hiding a post ("" if none).
+func (s *Service) HiddenReason(ctx context.Context, postID int64) (string, error) {
+	r, err := s.store.RecordByKey(ctx, kindHideReason, heldKey(postID))
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	var h hideReason
+	err = r.Decode(&h)
+	return h.Reason, err
 }

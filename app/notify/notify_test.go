@@ -287,3 +287,95 @@ func TestApprovalBehindManyHeldPosts(t *testing.T) {
 	run(t, w.service())
 	w.waitOwed(held[:2])
 }
+
+// kinds returns what a user has been told, by kind, as post ids.
+func (w *world) kinds(userID int64) map[string][]int64 {
+	w.t.Helper()
+	ns, err := w.st.ListNotifications(context.Background(), userID, 0, 1000)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	out := map[string][]int64{}
+	for _, n := range ns {
+		out[n.Kind] = append(out[n.Kind], n.PostID)
+	}
+	return out
+}
+
+// TestThreadAuthorHearsEveryReply: a reply to someone else's post in alice's thread
+// tells alice (thread_reply) and the post's author (reply); one to her own post tells her
+// once, as a reply; her own reply in her own thread tells nobody.
+func TestThreadAuthorHearsEveryReply(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	run(t, w.service())
+	tid, op := w.thread()
+	toOP := w.replies(tid, op, 1)[0] // bob to alice's post
+	own, err := w.forum.Reply(ctx, w.alice.ID, tid, "我自己的回复", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bob answers alice's own reply, then alice answers bob: one each, never twice.
+	toOwn, err := w.forum.Reply(ctx, w.bob.ID, tid, "回复你的回复", own.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toBob, err := w.forum.Reply(ctx, w.alice.ID, tid, "谢谢", toOP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody, err := w.forum.Reply(ctx, w.bob.ID, tid, "再补充一点", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, "the worker to reach the last reply", func() bool {
+		cp, err := w.st.NotifyCheckpoint(ctx)
+		return err == nil && cp >= nobody.ID
+	})
+	alice, bob := w.kinds(w.alice.ID), w.kinds(w.bob.ID)
+	if len(alice) != 2 || len(alice["reply"]) != 2 || alice["reply"][0] != toOwn.ID || alice["reply"][1] != toOP ||
+		len(alice["thread_reply"]) != 1 || alice["thread_reply"][0] != nobody.ID {
+		t.Errorf("alice: %v", alice)
+	}
+	if len(bob) != 1 || len(bob["reply"]) != 1 || bob["reply"][0] != toBob.ID {
+		t.Errorf("bob: %v (alice's own reply in her thread, %d, tells nobody)", bob, own.ID)
+	}
+}
+
+// TestHeldPostsAuthorHearsTheDecision: the author of a held post is told when a
+// moderator approves it and when one declines it, once each.
+func TestHeldPostsAuthorHearsTheDecision(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	tid, op := w.thread()
+	held := w.replies(tid, op, 2)
+	for _, id := range held {
+		if err := w.st.SetPostHeld(ctx, id, true, time.Now().UTC()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, w.service())
+	testkit.Eventually(t, 10*time.Second, "the checkpoint to pass the held posts", func() bool {
+		cp, err := w.st.NotifyCheckpoint(ctx)
+		return err == nil && cp >= held[1]
+	})
+	if got := w.kinds(w.bob.ID); len(got) != 0 {
+		t.Fatalf("told before a decision: %v", got)
+	}
+	if err := w.policy.Grant(ctx, w.alice.ID, "admin", "*"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.forum.Review(ctx, w.alice.ID, held[0], true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.forum.Review(ctx, w.alice.ID, held[1], false); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, "bob to hear both decisions", func() bool {
+		got := w.kinds(w.bob.ID)
+		return len(got[notify.KindApproved]) == 1 && len(got[notify.KindDeclined]) == 1
+	})
+	if got := w.kinds(w.bob.ID); got[notify.KindApproved][0] != held[0] || got[notify.KindDeclined][0] != held[1] || len(got) != 2 {
+		t.Fatalf("bob: %v", got)
+	}
+}

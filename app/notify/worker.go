@@ -201,8 +201,9 @@ func (s *Service) releaseHeld(ctx context.Context) error {
 	}
 }
 
-// release notifies for one remembered held post if it has been approved, and marks
-// the record done once it is approved, rejected or gone.
+// release notifies for one remembered held post once a moderator has approved or
+// declined it (its author either way, the people it answers if approved), and marks
+// the record done once it is approved, declined or gone.
 func (s *Service) release(ctx context.Context, r *records.Record) error {
 	id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
 	if err != nil {
@@ -217,6 +218,14 @@ func (s *Service) release(ctx context.Context, r *records.Record) error {
 		return nil
 	default:
 		if err := s.process(ctx, p); err != nil {
+			return err
+		}
+		// The author hears the decision (a declined post is hidden by it).
+		kind := KindApproved
+		if p.Deleted {
+			kind = KindDeclined
+		}
+		if err := s.NotifyUser(ctx, p.AuthorID, kind, 0, p); err != nil {
 			return err
 		}
 	}

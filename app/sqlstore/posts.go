@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"jiayuan/app/fault"
@@ -72,6 +73,14 @@ func (s *Store) ListPosts(ctx context.Context, threadID, afterSeq int64, limit i
 // ListPostsByPath returns a thread's posts after a path, in tree order.
 func (s *Store) ListPostsByPath(ctx context.Context, threadID int64, afterPath string, limit int) ([]*forum.Post, error) {
 	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND path > ? AND held = 0 ORDER BY path LIMIT ?`, threadID, afterPath, limit)
+}
+
+// LastPostsByPath returns a thread's last posts in tree order, read backwards on the
+// same index.
+func (s *Store) LastPostsByPath(ctx context.Context, threadID int64, limit int) ([]*forum.Post, error) {
+	ps, err := s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE thread_id = ? AND held = 0 ORDER BY path DESC LIMIT ?`, threadID, limit)
+	slices.Reverse(ps)
+	return ps, err
 }
 
 func (s *Store) posts(ctx context.Context, q string, args ...any) ([]*forum.Post, error) {

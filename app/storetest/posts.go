@@ -109,6 +109,11 @@ func testPostsPaging(t *testing.T, s ForumStore) {
 	if got := seqs(tree); got != "5 3 " {
 		t.Fatalf("tree page after 4 = %s", got)
 	}
+	tree, err = s.LastPostsByPath(ctx, th.ID, 3)
+	must(t, err)
+	if got := seqs(tree); got != "5 3 6 " {
+		t.Fatalf("the tree's last page = %s", got)
+	}
 	none, err := s.ListPosts(ctx, 424242, 0, 10)
 	must(t, err)
 	if len(none) != 0 {

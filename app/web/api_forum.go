@@ -56,7 +56,7 @@ func (s *Server) apiCreateThread(c *fiber.Ctx) error {
 		return err
 	}
 	users := map[int64]*accounts.User{caller(c).user.ID: caller(c).user}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"thread": toThread(t, c.Params("slug"), users), "post": toPost(p, users)})
+	return c.Status(fiber.StatusCreated).JSON(s.heldNote(c, fiber.Map{"thread": toThread(t, c.Params("slug"), users), "post": toPost(p, users)}, p))
 }
 
 func (s *Server) apiThread(c *fiber.Ctx) error {
@@ -109,7 +109,18 @@ func (s *Server) apiCreatePost(c *fiber.Ctx) error {
 		return err
 	}
 	users := map[int64]*accounts.User{caller(c).user.ID: caller(c).user}
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"post": toPost(p, users)})
+	return c.Status(fiber.StatusCreated).JSON(s.heldNote(c, fiber.Map{"post": toPost(p, users)}, p))
+}
+
+// heldNote adds to the answer of a new or edited post whether it waits for review,
+// and says so in the caller's language, so a client can tell its writer at once.
+func (s *Server) heldNote(c *fiber.Ctx, m fiber.Map, p *forum.Post) fiber.Map {
+	m["held"] = p.Held
+	if p.Held {
+		m["message_key"] = "post_held"
+		m["message"] = s.pages.catalogs[lang(c)]["post_held"]
+	}
+	return m
 }
 
 type editRequest struct {
@@ -133,7 +144,13 @@ func (s *Server) apiEditPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"post": toPost(p, users)})
+	return c.JSON(s.heldNote(c, fiber.Map{"post": toPost(p, users)}, p))
+}
+
+// hideRequest is the optional body of DELETE /posts/{id}: a moderator's reason, told
+// to the author.
+type hideRequest struct {
+	Reason string `json:"reason"`
 }
 
 func (s *Server) apiDeletePost(c *fiber.Ctx) error {
@@ -141,7 +158,13 @@ func (s *Server) apiDeletePost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Forum.DeletePost(c.UserContext(), userID(c), id); err != nil {
+	var req hideRequest
+	if len(c.Body()) > 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	if _, err := s.hidePost(c, id, req.Reason); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

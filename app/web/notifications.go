@@ -1,12 +1,15 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"jiayuan/app/accounts"
+	"jiayuan/app/fault"
+	"jiayuan/app/forum"
 	"jiayuan/app/notify"
 )
 
@@ -20,6 +23,51 @@ type notificationJSON struct {
 	URL       string     `json:"url"`
 	CreatedAt time.Time  `json:"created_at"`
 	Read      bool       `json:"read"`
+	// What it is about, named: empty when the reader may no longer read the thread.
+	ThreadTitle string `json:"thread_title"`
+	Board       string `json:"board"`
+	BoardName   string `json:"board_name"`
+	Reason      string `json:"reason,omitempty"` // a moderator's, for a hidden post
+}
+
+// notificationItem is a notification with the names of what it is about.
+type notificationItem struct {
+	*notify.Notification
+	Thread *forum.Thread // nil when the reader may no longer read it
+	Board  *forum.Board
+	Reason string
+}
+
+// named looks up the thread and board of each notification (each thread once), as the
+// reader may now see them, and the reason of a hidden post.
+func (s *Server) named(c *fiber.Ctx, ns []*notify.Notification) ([]notificationItem, error) {
+	ctx, uid := c.UserContext(), userID(c)
+	type place struct {
+		t *forum.Thread
+		b *forum.Board
+	}
+	seen := map[int64]place{}
+	out := make([]notificationItem, len(ns))
+	for i, n := range ns {
+		pl, ok := seen[n.ThreadID]
+		if !ok {
+			t, b, err := s.Forum.Thread(ctx, uid, n.ThreadID)
+			if err != nil && !errors.Is(err, fault.ErrNotFound) && !errors.Is(err, fault.ErrForbidden) && !errors.Is(err, fault.ErrUnauthorized) {
+				return nil, err
+			}
+			pl = place{t, b}
+			seen[n.ThreadID] = pl
+		}
+		out[i] = notificationItem{Notification: n, Thread: pl.t, Board: pl.b}
+		if n.Kind == notify.KindHidden {
+			r, err := s.Notify.HiddenReason(ctx, n.PostID)
+			if err != nil {
+				return nil, err
+			}
+			out[i].Reason = r
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) notificationsPage(c *fiber.Ctx) ([]*notify.Notification, int64, map[int64]*accounts.User, int64, error) {
@@ -55,10 +103,18 @@ func (s *Server) apiNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	items, err := s.named(c, ns)
+	if err != nil {
+		return err
+	}
 	out := make([]notificationJSON, len(ns))
-	for i, n := range ns {
+	for i, n := range items {
 		out[i] = notificationJSON{ID: n.ID, Kind: n.Kind, Actor: toAuthor(n.ActorID, users), ThreadID: n.ThreadID, PostID: n.PostID,
-			PostSeq: n.PostSeq, URL: fmt.Sprintf("/t/%d?after=%d#p%d", n.ThreadID, n.PostSeq-1, n.PostSeq), CreatedAt: n.CreatedAt, Read: n.Read}
+			PostSeq: n.PostSeq, URL: fmt.Sprintf("/t/%d?after=%d#p%d", n.ThreadID, n.PostSeq-1, n.PostSeq), CreatedAt: n.CreatedAt, Read: n.Read,
+			Reason: n.Reason}
+		if n.Thread != nil {
+			out[i].ThreadTitle, out[i].Board, out[i].BoardName = n.Thread.Title, n.Board.Slug, n.Board.Name.In(lang(c))
+		}
 	}
 	var nextBefore *int64
 	if next != 0 {
@@ -92,7 +148,11 @@ func (s *Server) pageNotifications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	data := fiber.Map{"Items": ns, "Users": users, "Next": ""}
+	items, err := s.named(c, ns)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Items": items, "Users": users, "Next": ""}
 	if next != 0 {
 		data["Next"] = fmt.Sprintf("/notifications?before=%d", next)
 	}
@@ -104,4 +164,32 @@ func (s *Server) formMarkRead(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/notifications", fiber.StatusSeeOther)
+}
+
+// pageOpenNotification marks one notification read and goes to what it is about, the
+// post in the conversation view. The target comes from numbers only, so this never
+// leads off the site.
+func (s *Server) pageOpenNotification(c *fiber.Ctx) error {
+	if userID(c) == 0 {
+		return c.Redirect("/login?next=/notifications", fiber.StatusSeeOther)
+	}
+	id, err := idParam(c, "notification")
+	if err != nil {
+		return err
+	}
+	tid, err := int64Query(c, "thread")
+	if err != nil {
+		return err
+	}
+	seq, err := int64Query(c, "seq")
+	if err != nil {
+		return err
+	}
+	if err := s.Notify.MarkRead(c.UserContext(), userID(c), []int64{id}); err != nil {
+		return err
+	}
+	if tid == 0 {
+		return c.Redirect("/notifications", fiber.StatusSeeOther)
+	}
+	return c.Redirect(postURL(&forum.Post{ThreadID: tid, Seq: max(seq, 1)}, ""), fiber.StatusSeeOther)
 }

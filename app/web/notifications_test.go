@@ -85,27 +85,37 @@ func notified(t *testing.T, c *client) map[string][]int64 {
 	return out
 }
 
+// clubOfBranch makes the board club, open to all, and members of the branch 一支部, and
+// returns an outsider and a function that makes the board the branch's own.
+func (e *env) clubOfBranch(admin *client, members ...string) (outsider *client, closeIt func()) {
+	t := e.t
+	e.branch("一支部")
+	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "club", "name": "俱乐部"}); r.Status != 201 {
+		t.Fatalf("board: %d %s", r.Status, r.Body)
+	}
+	outsider = e.direct("outsider")
+	for _, m := range members {
+		e.direct(m)
+		e.grant(m, "member", "", "一支部")
+	}
+	return outsider, func() {
+		if r := admin.do("PATCH", "/api/v1/admin/boards/club", map[string]string{"read_access": "branch:一支部", "post_access": "branch:一支部"}); r.Status != 200 {
+			t.Fatalf("close the board: %d %s", r.Status, r.Body)
+		}
+	}
+}
+
 // TestNotificationsOnlyForReaders: a mention or a reply in a board someone may not
 // read tells them nothing, in their list or over their socket; a post held for review
 // tells nobody until a moderator approves it, and then tells them once.
 func TestNotificationsOnlyForReaders(t *testing.T) {
 	e := newEnv(t)
 	admin := e.admin()
-	e.branch("一支部")
-	if r := admin.do("POST", "/api/v1/admin/boards", map[string]any{"slug": "club", "name": "俱乐部"}); r.Status != 201 {
-		t.Fatalf("board: %d %s", r.Status, r.Body)
-	}
-	outsider := e.direct("outsider")
-	e.direct("insider")
-	e.direct("peer")
-	e.grant("insider", "member", "", "一支部")
-	e.grant("peer", "member", "", "一支部")
+	outsider, closeClub := e.clubOfBranch(admin, "insider", "peer")
 	insider, peer := e.session("insider"), e.session("peer")
 	// The outsider posts while the board is open; then it becomes the branch's own.
 	th, op := outsider.thread("club", "开放时的主题", "正文")
-	if r := admin.do("PATCH", "/api/v1/admin/boards/club", map[string]string{"read_access": "branch:一支部", "post_access": "branch:一支部"}); r.Status != 200 {
-		t.Fatalf("close the board: %d %s", r.Status, r.Body)
-	}
+	closeClub()
 	ws, _, err := outsider.dial("http://" + e.addr)
 	if err != nil {
 		t.Fatal(err)

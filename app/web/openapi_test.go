@@ -382,6 +382,7 @@ func TestOpenAPISchemasMatchCode(t *testing.T) {
 		"silenceInBoard": silenceRequest{}, "silenceSiteWide": silenceRequest{}, "grantRole": org.RoleChange{},
 		"revokeRole": org.RoleChange{}, "banUser": banRequest{}, "createBranch": branchRequest{},
 		"createBoard": boardRequest{}, "updateBoard": boardRequest{}, "setWords": wordsRequest{},
+		"deletePost": hideRequest{},
 	}
 	for _, o := range ops {
 		if o.op.RequestBody == nil {

@@ -37,6 +37,7 @@ type composeForm struct {
 	ReplyTo *forum.Post
 	Error   string
 	Field   string
+	View    string // "time" when the form came from the time-ordered view
 }
 
 func (s *Server) pageBoard(c *fiber.Ctx) error {
@@ -60,11 +61,14 @@ func (s *Server) showBoard(c *fiber.Ctx, status int, form composeForm) error {
 
 func (s *Server) formCreateThread(c *fiber.Ctx) error {
 	title, body := strings.Clone(c.FormValue("title")), strings.Clone(c.FormValue("body"))
-	t, _, err := s.Forum.CreateThread(c.UserContext(), userID(c), c.Params("slug"), title, body)
+	t, p, err := s.Forum.CreateThread(c.UserContext(), userID(c), c.Params("slug"), title, body)
 	if formErr, ok := asFormError(err); ok {
 		return s.showBoard(c, statusFor(err), composeForm{Title: title, Body: body, Error: s.message(c, formErr), Field: formErr.Field})
 	} else if err != nil {
 		return err
+	}
+	if p.Held {
+		return c.Redirect(landing(c, p), fiber.StatusSeeOther)
 	}
 	return c.Redirect(fmt.Sprintf("/t/%d", t.ID), fiber.StatusSeeOther)
 }
@@ -75,18 +79,22 @@ type threadPage struct {
 	PostsHTML template.HTML
 	Tree      bool
 	Next      string
+	Last      string
 	First     bool
 	Form      composeForm
 	Mod       modTools
 	Reported  bool
+	Pending   []*forum.Post // the reader's own posts here that wait for review
+	Here      url.Values    // this page's place in the thread, for a held reply to come back to
 }
 
 func (s *Server) pageThread(c *fiber.Ctx) error {
 	return s.showThread(c, fiber.StatusOK, composeForm{})
 }
 
-// showThread renders a page of a thread: by default the conversation tree (paged by
-// path with ?from=), or in time order with ?view=time or ?after=seq.
+// showThread renders a page of a thread: by default the conversation tree, or in time
+// order with ?view=time or ?after=seq. ?at=seq starts a page at a post in either
+// order; the tree's old ?from=path addresses still work.
 func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 	id, err := idParam(c, "thread")
 	if err != nil {
@@ -94,11 +102,23 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 	}
 	ctx, uid := c.UserContext(), userID(c)
 	q := cursorQuery{tree: c.Query("view") != "time" && c.Query("after") == "", from: c.Query("from"), limit: 50}
+	at, err := int64Query(c, "at")
+	if err != nil {
+		return err
+	}
 	if !q.tree {
 		if q.after, err = int64Query(c, "after"); err != nil {
 			return err
 		}
+		if at > 0 {
+			q.after = at - 1
+		}
 		q.from = ""
+	} else if at > 1 {
+		// The page that starts at post #at: every path after the one just before its own.
+		if ps, err := s.Forum.PostsAfter(ctx, id, at-1, 1); err == nil && len(ps) == 1 {
+			q.from = strings.TrimSuffix(ps[0].Path, ".")
+		}
 	}
 	tv, err := s.threadPage(c, id, q, lang(c))
 	if errors.Is(err, fault.ErrNotFound) {
@@ -111,14 +131,18 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 	}
 	pg := tv.Page
 	tp := threadPage{Thread: pg.Thread, Board: pg.Board, PostsHTML: tv.Posts, Tree: q.tree,
-		First: c.Query("from") == "" && c.Query("after") == "", Form: form}
+		First: q.from == "" && q.after == 0, Form: form}
 	switch {
 	case pg.NextPath != "":
-		tp.Next = fmt.Sprintf("/t/%d?from=%s", id, url.QueryEscape(pg.NextPath))
+		tp.Next = fmt.Sprintf("/t/%d?at=%d", id, pg.NextSeq)
+		tp.Last = fmt.Sprintf("/t/%d?at=%d", id, pg.LastStart)
 	case pg.NextAfter != 0:
 		tp.Next = fmt.Sprintf("/t/%d?after=%d", id, pg.NextAfter)
+		// The newest posts, as many as a page holds.
+		tp.Last = fmt.Sprintf("/t/%d?after=%d", id, max(pg.Thread.LastSeq-int64(q.limit), pg.NextAfter))
 	}
 	tp.Form.Action = fmt.Sprintf("/t/%d", id)
+	tp.Here = place(c.Query)
 	tp.Mod = s.modToolsFor(c, pg.Board)
 	tp.Reported = c.Query("reported") != ""
 	if rt := c.Query("reply_to"); rt != "" && tp.Form.ReplyTo == nil {
@@ -128,7 +152,48 @@ func (s *Server) showThread(c *fiber.Ctx, status int, form composeForm) error {
 			}
 		}
 	}
+	if tp.Pending, err = s.Forum.Pending(ctx, uid, id); err != nil {
+		return err
+	}
 	return s.render(c, status, "thread", pg.Thread.Title, tp)
+}
+
+// postURL is the address of post p on the page of the thread that shows it, in the view
+// the reader was using (view is "time" or anything else for the tree).
+func postURL(p *forum.Post, view string) string {
+	if view == "time" {
+		return fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq)
+	}
+	if p.Seq == 1 {
+		return fmt.Sprintf("/t/%d#p1", p.ThreadID)
+	}
+	return fmt.Sprintf("/t/%d?at=%d#p%d", p.ThreadID, p.Seq, p.Seq)
+}
+
+// place is a page's place in a thread (its view and where it starts), read with get
+// from the page's address or its form.
+func place(get func(string, ...string) string) url.Values {
+	q := url.Values{}
+	for _, k := range []string{"view", "at", "after", "from"} {
+		if v := get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
+}
+
+// landing is where a write leaves its writer: at the post, in the view the form came
+// from; a held post has no place in the thread yet, so its writer stays on the page
+// they wrote from, with the post shown pending under it.
+func landing(c *fiber.Ctx, p *forum.Post) string {
+	if p.Held {
+		here := place(func(k string, _ ...string) string { return c.FormValue("here_" + k) }).Encode()
+		if here != "" {
+			here = "?" + here
+		}
+		return fmt.Sprintf("/t/%d%s#pending", p.ThreadID, here)
+	}
+	return postURL(p, c.FormValue("view"))
 }
 
 func (s *Server) formReply(c *fiber.Ctx) error {
@@ -148,7 +213,7 @@ func (s *Server) formReply(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", id, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+	return c.Redirect(landing(c, p), fiber.StatusSeeOther)
 }
 
 // postFor loads the post of the path for a page that changes it, if the user may.
@@ -165,7 +230,7 @@ func (s *Server) pageEditPost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "edit", "", composeForm{Action: c.Path(), Body: p.Body, ReplyTo: p})
+	return s.render(c, fiber.StatusOK, "edit", "", composeForm{Action: c.Path(), Body: p.Body, ReplyTo: p, View: c.Query("view")})
 }
 
 func (s *Server) formEditPost(c *fiber.Ctx) error {
@@ -177,11 +242,22 @@ func (s *Server) formEditPost(c *fiber.Ctx) error {
 	p, err := s.Forum.EditPost(c.UserContext(), userID(c), id, body)
 	if formErr, ok := asFormError(err); ok {
 		orig, _ := s.Forum.Post(c.UserContext(), userID(c), id)
-		return s.render(c, statusFor(err), "edit", "", composeForm{Action: c.Path(), Body: body, ReplyTo: orig, Error: s.message(c, formErr), Field: formErr.Field})
+		return s.render(c, statusFor(err), "edit", "", composeForm{Action: c.Path(), Body: body, ReplyTo: orig, Error: s.message(c, formErr), Field: formErr.Field,
+			View: c.FormValue("view")})
 	} else if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+	return c.Redirect(landing(c, p), fiber.StatusSeeOther)
+}
+
+// deletePage asks before a post goes: its author deletes it; a moderator hides
+// someone else's, and says why.
+type deletePage struct {
+	Post   *forum.Post
+	Hide   bool
+	View   string
+	Reason string
+	Error  string
 }
 
 func (s *Server) pageDeletePost(c *fiber.Ctx) error {
@@ -189,22 +265,54 @@ func (s *Server) pageDeletePost(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, "delete", "", p)
+	return s.showDelete(c, fiber.StatusOK, deletePage{Post: p, View: c.Query("view")})
+}
+
+func (s *Server) showDelete(c *fiber.Ctx, status int, pg deletePage) error {
+	pg.Hide = pg.Post.AuthorID != userID(c)
+	T := s.pages.catalogs[lang(c)]
+	title := T["delete"]
+	if pg.Hide {
+		title = T["hide"]
+	}
+	return s.render(c, status, "delete", title, pg)
 }
 
 func (s *Server) formDeletePost(c *fiber.Ctx) error {
-	id, err := idParam(c, "post")
+	uid := userID(c)
+	p, err := s.postFor(c, "delete")
 	if err != nil {
 		return err
 	}
-	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
-	if err != nil {
+	reason := strings.Clone(c.FormValue("reason"))
+	if p.AuthorID != uid && strings.TrimSpace(reason) == "" {
+		err = fault.Invalid("reason", "err_hide_reason")
+	} else if q, herr := s.hidePost(c, p.ID, reason); herr != nil {
+		err = herr
+	} else {
+		p = q
+	}
+	if fe, ok := asFormError(err); ok {
+		return s.showDelete(c, statusFor(err), deletePage{Post: p, View: c.FormValue("view"), Reason: reason, Error: s.message(c, fe)})
+	} else if err != nil {
 		return err
 	}
-	if err := s.Forum.DeletePost(c.UserContext(), userID(c), id); err != nil {
-		return err
+	return c.Redirect(postURL(p, c.FormValue("view")), fiber.StatusSeeOther)
+}
+
+// hidePost deletes or hides a post; the author of a post hidden by a moderator is told,
+// with the reason.
+func (s *Server) hidePost(c *fiber.Ctx, id int64, reason string) (*forum.Post, error) {
+	uid := userID(c)
+	p, changed, err := s.Forum.HidePost(c.UserContext(), uid, id, reason)
+	if err != nil || !changed || p.AuthorID == uid {
+		return p, err
 	}
-	return c.Redirect(fmt.Sprintf("/t/%d?after=%d#p%d", p.ThreadID, p.Seq-1, p.Seq), fiber.StatusSeeOther)
+	if err := s.Notify.NotifyHidden(c.UserContext(), uid, p, strings.TrimSpace(reason)); err != nil {
+		// The post is hidden: a lost notification must not read as a failed hide.
+		s.Log.Error("notify the author of a hidden post", "post", p.ID, "err", err)
+	}
+	return p, nil
 }
 
 // asFormError picks out the errors a form shows next to its fields instead of an error page.

@@ -169,7 +169,9 @@ func (s *Server) showReport(c *fiber.Ctx, status int, reason, msg string) error 
 	if err != nil {
 		return err
 	}
-	return s.render(c, status, "report", s.pages.catalogs[lang(c)]["report"], fiber.Map{"Post": p, "Reason": reason, "Error": msg, "Back": backTo(p)})
+	view := c.Query("view", c.FormValue("view"))
+	return s.render(c, status, "report", s.pages.catalogs[lang(c)]["report"], fiber.Map{"Post": p, "Reason": reason, "Error": msg,
+		"Back": postURL(p, view), "View": view})
 }
 
 func (s *Server) formReport(c *fiber.Ctx) error {
@@ -184,7 +186,17 @@ func (s *Server) formReport(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/t/%d?reported=%d#p%d", r.ThreadID, r.ID, 0), fiber.StatusSeeOther)
+	// Back at the post, in the view the reader was using, with thanks.
+	p, err := s.Forum.Post(c.UserContext(), userID(c), id)
+	if err != nil {
+		return err
+	}
+	back, anchor, _ := strings.Cut(postURL(p, c.FormValue("view")), "#")
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	return c.Redirect(fmt.Sprintf("%s%sreported=%d#%s", back, sep, r.ID, anchor), fiber.StatusSeeOther)
 }
 
 // queueReport is a report of the queue with its board and thread named.

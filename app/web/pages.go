@@ -92,6 +92,7 @@ func newPages() (*pages, error) {
 		"name":   authorName,
 		"uname":  authorUsername,
 		"prev":   func(n int64) int64 { return n - 1 },
+		"back":   postURL, // a post's address in a view, to go back to
 		"split":  strings.Fields,
 		"t": func(cat map[string]string, key string) string {
 			if v, ok := cat[key]; ok {

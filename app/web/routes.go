@@ -136,6 +136,7 @@ func (s *Server) routes() {
 	a.Get("/search", s.decide("search", "use"), s.pageSearch)
 	a.Get("/notifications", s.ownNotifications, s.pageNotifications)
 	a.Post("/notifications/read", s.ownNotifications, s.formMarkRead)
+	a.Get("/notifications/:id", s.ownNotifications, s.pageOpenNotification)
 	a.Get("/b/:slug", s.pageBoard)
 	a.Post("/b/:slug", posting, s.formCreateThread)
 	a.Get("/t/:id", s.pageThread)

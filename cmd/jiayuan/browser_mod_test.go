@@ -132,6 +132,7 @@ func TestBrowserModeration(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#p3 a.mod[href$="/delete"]`)),
 		chromedp.Click(chromedp.CSS(`#p3 a.mod[href$="/delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"] button`)),
+		chromedp.SendKeys(chromedp.CSS(`#reason`), "广告"), // hiding asks why (#14)
 		chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#p3.deleted`)),
 	); err != nil {

@@ -164,11 +164,16 @@ func TestBrowserSignUpPostReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// After a reply the page opens at the new post, in time order, saying what it answers.
-	for _, want := range []string{"入党积极分子第一周周记", "写得很好，继续加油！", "小明", "回复 #1"} {
+	// After a reply the page opens at the new post, in the view the reply was written
+	// in: the conversation view, where an answer to the opening post needs no "replying
+	// to" label (#14: it used to switch to time order).
+	for _, want := range []string{"入党积极分子第一周周记", "写得很好，继续加油！", "小明"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page after the reply lacks %q", want)
 		}
+	}
+	if landed, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasSuffix(landed, "?at=2#p2") {
+		t.Errorf("the reply landed at %s, want the conversation view at #2", landed)
 	}
 	if !strings.Contains(threadURL, "/t/") {
 		t.Errorf("posting did not land on the thread: %s", threadURL)

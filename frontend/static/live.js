@@ -145,8 +145,10 @@ function renderPost(p) {
     r.addEventListener('click', (ev) => window.jiayuanReplyTo?.(ev, r));
     actions.append(r);
   }
-  actions.append(el('a', { class: 'own', href: `/p/${p.id}/edit` }, t('Edit')), ' ',
-    el('a', { class: 'own', href: `/p/${p.id}/delete`, 'data-delete': p.id, 'data-confirm': t('Confirm') }, t('Delete')));
+  // The view goes along, so the edit or delete lands back in it.
+  const view = tree ? '' : '?view=time';
+  actions.append(el('a', { class: 'own', href: `/p/${p.id}/edit${view}` }, t('Edit')), ' ',
+    el('a', { class: 'own', href: `/p/${p.id}/delete${view}`, 'data-delete': p.id, 'data-confirm': t('Confirm') }, t('Delete')));
   art.append(actions);
   return art;
 }
