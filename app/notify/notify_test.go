@@ -379,3 +379,99 @@ func TestHeldPostsAuthorHearsTheDecision(t *testing.T) {
 		t.Fatalf("bob: %v", got)
 	}
 }
+
+// hideable has bob reply in alice's thread and makes alice an admin who may hide it.
+func (w *world) hideable() *forum.Post {
+	w.t.Helper()
+	ctx := context.Background()
+	tid, op := w.thread()
+	id := w.replies(tid, op, 1)[0]
+	if err := w.policy.Grant(ctx, w.alice.ID, "admin", "*"); err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := w.forum.PostFor(ctx, w.alice.ID, id, "delete")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// TestHideNotifiedAfterACrash: a node that stored what a hide owes and hid the post,
+// then died before the notification, leaves it to the next worker, which tells the
+// author once, with the reason, before its Drain returns.
+func TestHideNotifiedAfterACrash(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.hideable()
+	dead := notify.NewService(w.st, w.forum, w.st, w.bus, w.log) // never runs
+	if err := dead.OweHidden(ctx, w.alice.ID, p, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.forum.HidePost(ctx, w.alice.ID, p.ID, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.kinds(w.bob.ID); len(got) != 0 {
+		t.Fatalf("told by a node that never ran: %v", got)
+	}
+	for range 2 { // a second node finds nothing more to do
+		s := w.service()
+		stop := run(t, s)
+		if err := s.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+	}
+	ns, err := w.st.ListNotifications(ctx, w.bob.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 1 || ns[0].Kind != notify.KindHidden || ns[0].PostID != p.ID || ns[0].ActorID != w.alice.ID {
+		t.Fatalf("bob's notifications: %+v", ns)
+	}
+	if reason, err := dead.HiddenReason(ctx, p.ID); err != nil || reason != "广告" {
+		t.Fatalf("reason %q, %v", reason, err)
+	}
+	if st := notify.HideState(ctx, dead, p.ID); st != "done" {
+		t.Fatalf("the hide record is %q", st)
+	}
+}
+
+// TestHideThatNeverHappenedIsVoided: what a hide owes, stored before a hide that
+// failed, waits out the grace, is voided then and tells nobody; Drain does not wait for it.
+func TestHideThatNeverHappenedIsVoided(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.hideable()
+	var now atomic.Int64
+	now.Store(time.Now().UnixMilli())
+	s := w.service()
+	notify.SetClock(s, func() time.Time { return time.UnixMilli(now.Load()).UTC() })
+	if err := s.OweHidden(ctx, w.alice.ID, p, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, s)
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	now.Add((30 * time.Second).Milliseconds())
+	if err := notify.ReleaseHides(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st := notify.HideState(ctx, s, p.ID); st != "owed" {
+		t.Fatalf("within the grace the record is %q", st)
+	}
+	now.Add((time.Minute).Milliseconds())
+	if err := notify.ReleaseHides(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st := notify.HideState(ctx, s, p.ID); st != "void" {
+		t.Fatalf("after the grace the record is %q", st)
+	}
+	if got := w.kinds(w.bob.ID); len(got) != 0 {
+		t.Fatalf("told of a hide that never happened: %v", got)
+	}
+	if reason, err := s.HiddenReason(ctx, p.ID); err != nil || reason != "" {
+		t.Fatalf("reason %q, %v", reason, err)
+	}
+}
