@@ -397,12 +397,18 @@ func (w *world) hideable() *forum.Post {
 }
 
 // TestHideNotifiedAfterACrash: a node that stored what a hide owes and hid the post,
-// then died before the notification, leaves it to the next worker, which tells the
-// author once, with the reason, before its Drain returns.
+// then died before the notification, leaves it to the other workers: a running one,
+// which never heard of the hide, writes it before its Drain returns, with the reason,
+// and a new one finds nothing more to do.
 func TestHideNotifiedAfterACrash(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	p := w.hideable()
+	other := notify.NewService(w.st, w.forum, w.st, w.bus, w.log) // not on the bus: another node
+	stop := run(t, other)
+	if err := other.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	dead := notify.NewService(w.st, w.forum, w.st, w.bus, w.log) // never runs
 	if err := dead.OweHidden(ctx, w.alice.ID, p, "广告"); err != nil {
 		t.Fatal(err)
@@ -413,27 +419,33 @@ func TestHideNotifiedAfterACrash(t *testing.T) {
 	if got := w.kinds(w.bob.ID); len(got) != 0 {
 		t.Fatalf("told by a node that never ran: %v", got)
 	}
-	for range 2 { // a second node finds nothing more to do
-		s := w.service()
-		stop := run(t, s)
-		if err := s.Drain(ctx); err != nil {
-			t.Fatal(err)
-		}
-		stop()
-	}
-	ns, err := w.st.ListNotifications(ctx, w.bob.ID, 0, 10)
-	if err != nil {
+	if err := other.Drain(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(ns) != 1 || ns[0].Kind != notify.KindHidden || ns[0].PostID != p.ID || ns[0].ActorID != w.alice.ID {
-		t.Fatalf("bob's notifications: %+v", ns)
+	stop()
+	check := func(when string) {
+		t.Helper()
+		ns, err := w.st.ListNotifications(ctx, w.bob.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) != 1 || ns[0].Kind != notify.KindHidden || ns[0].PostID != p.ID || ns[0].ActorID != w.alice.ID {
+			t.Fatalf("bob's notifications %s: %+v", when, ns)
+		}
+		if reason, err := dead.HiddenReason(ctx, p.ID); err != nil || reason != "广告" {
+			t.Fatalf("reason %s: %q, %v", when, reason, err)
+		}
+		if st := notify.HideState(ctx, dead, p.ID); st != "done" {
+			t.Fatalf("the hide record %s: %q", when, st)
+		}
 	}
-	if reason, err := dead.HiddenReason(ctx, p.ID); err != nil || reason != "广告" {
-		t.Fatalf("reason %q, %v", reason, err)
+	check("after the drain")
+	s := w.service()
+	run(t, s)
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
 	}
-	if st := notify.HideState(ctx, dead, p.ID); st != "done" {
-		t.Fatalf("the hide record is %q", st)
-	}
+	check("after a restart")
 }
 
 // TestHideThatNeverHappenedIsVoided: what a hide owes, stored before a hide that

@@ -202,6 +202,44 @@ func TestHideAsksForAReason(t *testing.T) {
 	}
 }
 
+// TestAPIHideTellsTheReason: a moderator's DELETE with a reason tells the author, with
+// it; hiding the hidden post again changes nothing, and a hide after a restore tells
+// the new reason on the one notification.
+func TestAPIHideTellsTheReason(t *testing.T) {
+	e := newEnv(t)
+	admin := e.admin()
+	bob := e.user("bob")
+	tid, _ := bob.thread("xinyu", "主题", "正文")
+	id := int64(bob.reply(tid, "加微信领红包", 0)["id"].(float64))
+	reason := func() any {
+		ns := notificationsOf(t, bob)
+		if len(ns) != 1 || ns[0]["kind"] != "post_hidden" || int64(ns[0]["post_id"].(float64)) != id {
+			t.Fatalf("bob's notifications: %v", ns)
+		}
+		return ns[0]["reason"]
+	}
+	hide := func(why string) {
+		t.Helper()
+		if r := admin.do("DELETE", fmt.Sprintf("/api/v1/posts/%d", id), map[string]string{"reason": why}); r.Status != 204 {
+			t.Fatalf("hide: %d %s", r.Status, r.Body)
+		}
+	}
+	hide("广告")
+	waitFor(t, func() bool { return len(notified(t, bob)["post_hidden"]) == 1 })
+	if got := reason(); got != "广告" {
+		t.Fatalf("reason %v", got)
+	}
+	hide("别的") // stores nothing: the post was hidden already
+	if got := reason(); got != "广告" {
+		t.Fatalf("hiding the hidden post again made the reason %v", got)
+	}
+	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/restore", id), nil); r.Status/100 != 2 {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	hide("再次")
+	waitFor(t, func() bool { return reason() == "再次" })
+}
+
 // TestHeldPostTellsItsAuthor: a post held for review says so to its author at once, on
 // the page and in the API answer, shows to them as pending, and its author hears the
 // moderator's decision either way.
