@@ -156,9 +156,14 @@ func (s *Service) process(ctx context.Context, p *forum.Post) error {
 
 func heldKey(postID int64) string { return "post:" + strconv.FormatInt(postID, 10) }
 
-// keyPost is the post id of a heldKey.
-func keyPost(key string) (int64, error) {
-	return strconv.ParseInt(strings.TrimPrefix(key, "post:"), 10, 64)
+// postOf reads the post a record's heldKey names; a key that names none is
+// fault.ErrNotFound, like a post that is gone.
+func (s *Service) postOf(ctx context.Context, r *records.Record) (*forum.Post, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
+	if err != nil {
+		return nil, fault.ErrNotFound
+	}
+	return s.posts.PostByID(ctx, id)
 }
 
 // releaseApproved notifies for the held posts approved since the last call, by their
@@ -245,11 +250,10 @@ func (s *Service) releaseHide(ctx context.Context, r *records.Record) error {
 		return nil
 	}
 	var h hideReason
-	id, err := keyPost(r.Key)
-	if err != nil || r.Decode(&h) != nil {
+	if r.Decode(&h) != nil {
 		return nil
 	}
-	p, err := s.posts.PostByID(ctx, id)
+	p, err := s.postOf(ctx, r)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
 	case err != nil:
@@ -292,11 +296,7 @@ func (s *Service) updateHide(ctx context.Context, r *records.Record, k2 string, 
 // declined it (its author either way, the people it answers if approved), and marks
 // the record done once it is approved, declined or gone.
 func (s *Service) release(ctx context.Context, r *records.Record) error {
-	id, err := keyPost(r.Key)
-	if err != nil {
-		return nil
-	}
-	p, err := s.posts.PostByID(ctx, id)
+	p, err := s.postOf(ctx, r)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
 	case err != nil:
@@ -367,11 +367,7 @@ func (s *Service) Drain(ctx context.Context) error {
 func (s *Service) owesHide(ctx context.Context) (bool, error) {
 	owed := false
 	err := s.eachRecord(ctx, kindHideReason, hideOwed, func(r *records.Record) (bool, error) {
-		id, err := keyPost(r.Key)
-		if err != nil {
-			return true, nil
-		}
-		p, err := s.posts.PostByID(ctx, id)
+		p, err := s.postOf(ctx, r)
 		if errors.Is(err, fault.ErrNotFound) {
 			return true, nil
 		} else if err != nil {
