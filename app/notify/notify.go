@@ -122,11 +122,12 @@ type Service struct {
 	checkpoint atomic.Int64
 	passed     atomic.Int64
 
-	now     func() time.Time // the clock of hideGrace
-	poll    time.Duration    // how often to look for other nodes' posts, and retry after an error
-	sweep   time.Duration    // how often to look through every held post for approvals
-	gapWait time.Duration    // how long a missing post id may hold the checkpoint back
+	poll    time.Duration // how often to look for other nodes' posts, and retry after an error
+	sweep   time.Duration // how often to look through every held post for approvals
+	gapWait time.Duration // how long a missing post id may hold the checkpoint back
 	batch   int
+
+	now func() time.Time // the clock hideGrace is measured by
 }
 
 // NewService returns a notifier; subscribe Handle to the bus and start Run.
