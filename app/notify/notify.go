@@ -126,11 +126,14 @@ type Service struct {
 	sweep   time.Duration // how often to look through every held post for approvals
 	gapWait time.Duration // how long a missing post id may hold the checkpoint back
 	batch   int
+
+	now func() time.Time // the clock hideGrace is measured by
 }
 
 // NewService returns a notifier; subscribe Handle to the bus and start Run.
 func NewService(store Store, posts Reader, users Users, bus Publisher, log *slog.Logger) *Service {
 	return &Service{store: store, posts: posts, users: users, bus: bus, log: log, wake: make(chan struct{}, 1),
+		now:  func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) },
 		poll: time.Second, sweep: 30 * time.Second, gapWait: 10 * time.Second, batch: 200}
 }
 
@@ -147,8 +150,9 @@ func (s *Service) Handle(e events.Event) {
 	}
 	// An approved (or declined) post, held when the worker passed it: another node's
 	// decision too, in case that node's worker is gone. A deletion is a decline only
-	// if the post has a held record; releaseApproved finds out.
-	if e.PostID <= max(s.checkpoint.Load(), s.passed.Load()) {
+	// if the post has a held record, and a hide if it has an owed hide record (a post
+	// the worker has not passed yet too); releaseApproved finds out.
+	if e.PostID <= max(s.checkpoint.Load(), s.passed.Load()) || e.Type == events.PostDeleted {
 		s.approvedMu.Lock()
 		if len(s.approved) < maxApproved {
 			s.approved = append(s.approved, e.PostID)
@@ -290,36 +294,56 @@ func (s *Service) MarkRead(ctx context.Context, userID int64, ids []int64) error
 // beside it (HiddenReason).
 const KindHidden = "post_hidden"
 
-// kindHideReason keeps a moderator's reason for hiding a post, for its author's
-// notification.
-const kindHideReason = "notify_hide_reason"
+// kindHideReason keeps a moderator's reason for hiding a post, written before the hide
+// with K2 hideOwed: the worker writes the author's notification once the post is
+// hidden and marks it hideDone, so a crash between the hide and the notification only
+// delays it. A hide that never happened (it failed, or the node died first) is
+// hideVoid after hideGrace.
+const (
+	kindHideReason = "notify_hide_reason"
+	hideOwed       = "owed"
+	hideDone       = "done"
+	hideVoid       = "void"
+)
+
+// hideGrace is how long an owed record waits for its hide before it is voided: twice
+// the server's 30 s request timeouts, so a hide still in flight is not voided, and
+// short enough that a failed hide does not linger.
+const hideGrace = time.Minute
 
 type hideReason struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason"`          // the reason the author was told
+	Owed   string `json:"owed,omitempty"`  // the reason of the hide in flight
+	Actor  int64  `json:"actor,omitempty"` // who is hiding it
 }
 
-// NotifyHidden tells the author of p that actor hid it, for reason.
-func (s *Service) NotifyHidden(ctx context.Context, actorID int64, p *forum.Post, reason string) error {
+// OweHidden records, before actor hides p, that its author is owed a notification
+// with reason; the worker writes it once the post is hidden (Drain waits for it).
+func (s *Service) OweHidden(ctx context.Context, actorID int64, p *forum.Post, reason string) error {
 	if actorID == p.AuthorID {
 		return nil
 	}
-	r, err := records.New(kindHideReason, heldKey(p.ID), "", "", time.Now().UTC().Truncate(time.Millisecond), hideReason{reason})
+	h := hideReason{Owed: reason, Actor: actorID}
+	old, err := s.store.RecordByKey(ctx, kindHideReason, heldKey(p.ID))
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
+		return err
+	}
+	if old != nil {
+		var was hideReason
+		if err := old.Decode(&was); err != nil {
+			return err
+		}
+		h.Reason = was.Reason // an earlier hide's notification keeps its reason meanwhile
+	}
+	r, err := records.New(kindHideReason, heldKey(p.ID), "", hideOwed, s.now(), h)
 	if err != nil {
 		return err
 	}
-	if err := s.store.InsertRecord(ctx, r); errors.Is(err, fault.ErrConflict) {
-		old, err := s.store.RecordByKey(ctx, kindHideReason, heldKey(p.ID))
-		if err != nil {
-			return err
-		}
-		r.ID = old.ID
-		if err := s.store.UpdateRecord(ctx, r, records.Any); err != nil {
-			return err
-		}
-	} else if err != nil {
-		return err
+	if old == nil {
+		return s.store.InsertRecord(ctx, r)
 	}
-	return s.NotifyUser(ctx, p.AuthorID, KindHidden, actorID, p)
+	r.ID = old.ID
+	return s.store.UpdateRecord(ctx, r, records.Any)
 }
 
 // HiddenReason returns the reason a moderator gave for hiding a post ("" if none).

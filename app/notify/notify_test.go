@@ -379,3 +379,111 @@ func TestHeldPostsAuthorHearsTheDecision(t *testing.T) {
 		t.Fatalf("bob: %v", got)
 	}
 }
+
+// hideable has bob reply in alice's thread and makes alice an admin who may hide it.
+func (w *world) hideable() *forum.Post {
+	w.t.Helper()
+	ctx := context.Background()
+	tid, op := w.thread()
+	id := w.replies(tid, op, 1)[0]
+	if err := w.policy.Grant(ctx, w.alice.ID, "admin", "*"); err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := w.forum.PostFor(ctx, w.alice.ID, id, "delete")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// TestHideNotifiedAfterACrash: a node that stored what a hide owes and hid the post,
+// then died before the notification, leaves it to the other workers: a running one,
+// which never heard of the hide, writes it before its Drain returns, with the reason,
+// and a new one finds nothing more to do.
+func TestHideNotifiedAfterACrash(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.hideable()
+	other := notify.NewService(w.st, w.forum, w.st, w.bus, w.log) // not on the bus: another node
+	stop := run(t, other)
+	if err := other.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dead := notify.NewService(w.st, w.forum, w.st, w.bus, w.log) // never runs
+	if err := dead.OweHidden(ctx, w.alice.ID, p, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.forum.HidePost(ctx, w.alice.ID, p.ID, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.kinds(w.bob.ID); len(got) != 0 {
+		t.Fatalf("told by a node that never ran: %v", got)
+	}
+	if err := other.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	check := func(when string) {
+		t.Helper()
+		ns, err := w.st.ListNotifications(ctx, w.bob.ID, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ns) != 1 || ns[0].Kind != notify.KindHidden || ns[0].PostID != p.ID || ns[0].ActorID != w.alice.ID {
+			t.Fatalf("bob's notifications %s: %+v", when, ns)
+		}
+		if reason, err := dead.HiddenReason(ctx, p.ID); err != nil || reason != "广告" {
+			t.Fatalf("reason %s: %q, %v", when, reason, err)
+		}
+		if st := notify.HideState(ctx, dead, p.ID); st != "done" {
+			t.Fatalf("the hide record %s: %q", when, st)
+		}
+	}
+	check("after the drain")
+	s := w.service()
+	run(t, s)
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("after a restart")
+}
+
+// TestHideThatNeverHappenedIsVoided: what a hide owes, stored before a hide that
+// failed, waits out the grace, is voided then and tells nobody; Drain does not wait for it.
+func TestHideThatNeverHappenedIsVoided(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.hideable()
+	var now atomic.Int64
+	now.Store(time.Now().UnixMilli())
+	s := w.service()
+	notify.SetClock(s, func() time.Time { return time.UnixMilli(now.Load()).UTC() })
+	if err := s.OweHidden(ctx, w.alice.ID, p, "广告"); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, s)
+	if err := s.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	now.Add((30 * time.Second).Milliseconds())
+	if err := notify.ReleaseHides(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st := notify.HideState(ctx, s, p.ID); st != "owed" {
+		t.Fatalf("within the grace the record is %q", st)
+	}
+	now.Add((time.Minute).Milliseconds())
+	if err := notify.ReleaseHides(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if st := notify.HideState(ctx, s, p.ID); st != "void" {
+		t.Fatalf("after the grace the record is %q", st)
+	}
+	if got := w.kinds(w.bob.ID); len(got) != 0 {
+		t.Fatalf("told of a hide that never happened: %v", got)
+	}
+	if reason, err := s.HiddenReason(ctx, p.ID); err != nil || reason != "" {
+		t.Fatalf("reason %q, %v", reason, err)
+	}
+}

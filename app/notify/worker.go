@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -43,11 +44,15 @@ func (s *Service) Run(ctx context.Context) {
 			s.log.Error("notify: approved posts", "err", err)
 			s.heldDue.Store(true)
 		}
-		// The sweep is the backstop of the approvals rung above: those of a node that
-		// went away, and those made while this worker was passing the post.
+		// The sweep is the backstop of the approvals and hides rung above: those of a
+		// node that went away (or crashed between a hide and its notification), and
+		// those made while this worker was passing the post.
 		if s.heldDue.Swap(false) || time.Since(lastSweep) >= s.sweep {
 			if err := s.releaseHeld(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("notify: held posts", "err", err)
+			}
+			if err := s.releaseHides(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("notify: hidden posts", "err", err)
 			}
 			lastSweep = time.Now()
 		}
@@ -151,6 +156,16 @@ func (s *Service) process(ctx context.Context, p *forum.Post) error {
 
 func heldKey(postID int64) string { return "post:" + strconv.FormatInt(postID, 10) }
 
+// postOf reads the post a record's heldKey names; a key that names none is
+// fault.ErrNotFound, like a post that is gone.
+func (s *Service) postOf(ctx context.Context, r *records.Record) (*forum.Post, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
+	if err != nil {
+		return nil, fault.ErrNotFound
+	}
+	return s.posts.PostByID(ctx, id)
+}
+
 // releaseApproved notifies for the held posts approved since the last call, by their
 // ids (Handle collects them): one record read each, whatever else is waiting.
 func (s *Service) releaseApproved(ctx context.Context) error {
@@ -176,6 +191,15 @@ func (s *Service) releaseApproved(ctx context.Context) error {
 				return err
 			}
 		}
+		r, err = s.store.RecordByKey(ctx, kindHideReason, heldKey(id))
+		if errors.Is(err, fault.ErrNotFound) {
+			continue // not hidden by a moderator
+		} else if err != nil {
+			return err
+		}
+		if err := s.releaseHide(ctx, r); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -183,14 +207,29 @@ func (s *Service) releaseApproved(ctx context.Context) error {
 // releaseHeld pages through every remembered held post, oldest last, notifying for
 // those a moderator has approved and forgetting those rejected or gone.
 func (s *Service) releaseHeld(ctx context.Context) error {
+	return s.eachRecord(ctx, kindHeld, heldWaiting, func(r *records.Record) (bool, error) {
+		return true, s.release(ctx, r)
+	})
+}
+
+// releaseHides writes the notifications of every owed hide record whose post is hidden.
+func (s *Service) releaseHides(ctx context.Context) error {
+	return s.eachRecord(ctx, kindHideReason, hideOwed, func(r *records.Record) (bool, error) {
+		return true, s.releaseHide(ctx, r)
+	})
+}
+
+// eachRecord pages through the records of kind with K2 k2, newest first, while fn
+// says to go on.
+func (s *Service) eachRecord(ctx context.Context, kind, k2 string, fn func(*records.Record) (bool, error)) error {
 	const page = 100
 	for before := int64(0); ; {
-		rs, err := s.store.ListRecords(ctx, kindHeld, records.Filter{K2: heldWaiting}, before, page)
+		rs, err := s.store.ListRecords(ctx, kind, records.Filter{K2: k2}, before, page)
 		if err != nil {
 			return err
 		}
 		for _, r := range rs {
-			if err := s.release(ctx, r); err != nil {
+			if more, err := fn(r); err != nil || !more {
 				return err
 			}
 			before = r.ID
@@ -201,15 +240,63 @@ func (s *Service) releaseHeld(ctx context.Context) error {
 	}
 }
 
+// releaseHide writes the notification an owed hide record holds once its post is
+// hidden, and voids the record of a hide that has not happened after hideGrace. The
+// reason is stored first, so the notification never shows an older one, and the
+// record is marked done last, so a crash in between repeats the steps (the
+// notification is written once).
+func (s *Service) releaseHide(ctx context.Context, r *records.Record) error {
+	if r.K2 != hideOwed {
+		return nil
+	}
+	var h hideReason
+	if r.Decode(&h) != nil {
+		return nil
+	}
+	p, err := s.postOf(ctx, r)
+	switch {
+	case errors.Is(err, fault.ErrNotFound):
+	case err != nil:
+		return err
+	case p.Deleted:
+		if h.Reason != h.Owed {
+			h.Reason = h.Owed
+			if err := s.updateHide(ctx, r, hideOwed, h); err != nil {
+				return err
+			}
+		}
+		if err := s.NotifyUser(ctx, p.AuthorID, KindHidden, h.Actor, p); err != nil {
+			return err
+		}
+		h.Owed = ""
+		return s.updateHide(ctx, r, hideDone, h)
+	case s.now().Sub(r.At) < hideGrace:
+		return nil // the hide may still be on its way
+	}
+	h.Owed = ""
+	return s.updateHide(ctx, r, hideVoid, h)
+}
+
+// updateHide stores h in the owed record r with K2 k2; one another worker has
+// released first is left as it is.
+func (s *Service) updateHide(ctx context.Context, r *records.Record, k2 string, h hideReason) error {
+	doc, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	u := *r
+	u.K2, u.Doc = k2, doc
+	if err := s.store.UpdateRecord(ctx, &u, hideOwed); err != nil && !errors.Is(err, fault.ErrConflict) {
+		return err
+	}
+	return nil
+}
+
 // release notifies for one remembered held post once a moderator has approved or
 // declined it (its author either way, the people it answers if approved), and marks
 // the record done once it is approved, declined or gone.
 func (s *Service) release(ctx context.Context, r *records.Record) error {
-	id, err := strconv.ParseInt(strings.TrimPrefix(r.Key, "post:"), 10, 64)
-	if err != nil {
-		return nil
-	}
-	p, err := s.posts.PostByID(ctx, id)
+	p, err := s.postOf(ctx, r)
 	switch {
 	case errors.Is(err, fault.ErrNotFound):
 	case err != nil:
@@ -237,7 +324,7 @@ func (s *Service) release(ctx context.Context, r *records.Record) error {
 }
 
 // Drain waits until the worker has caught up with the newest post and released the
-// approvals it was told of, or ctx ends: at shutdown, the notifications of the last
+// approvals it was told of and the hides it owes, or ctx ends: at shutdown, the notifications of the last
 // requests are written before the worker stops.
 func (s *Service) Drain(ctx context.Context) error {
 	tick := time.NewTicker(5 * time.Millisecond)
@@ -254,8 +341,15 @@ func (s *Service) Drain(ctx context.Context) error {
 		s.approvedMu.Lock()
 		approvals := len(s.approved) + s.releasing
 		s.approvedMu.Unlock()
-		if len(ps) == 0 && approvals == 0 {
+		owed, err := s.owesHide(ctx)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 && approvals == 0 && !owed {
 			return nil
+		}
+		if owed {
+			s.heldDue.Store(true) // the sweep releases it
 		}
 		select {
 		case s.wake <- struct{}{}:
@@ -267,4 +361,20 @@ func (s *Service) Drain(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// owesHide says whether a hidden post's notification is still owed.
+func (s *Service) owesHide(ctx context.Context) (bool, error) {
+	owed := false
+	err := s.eachRecord(ctx, kindHideReason, hideOwed, func(r *records.Record) (bool, error) {
+		p, err := s.postOf(ctx, r)
+		if errors.Is(err, fault.ErrNotFound) {
+			return true, nil
+		} else if err != nil {
+			return false, err
+		}
+		owed = p.Deleted
+		return !owed, nil
+	})
+	return owed, err
 }

@@ -164,7 +164,11 @@ func (s *Server) apiDeletePost(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if _, err := s.hidePost(c, id, req.Reason); err != nil {
+	p, err := s.Forum.PostFor(c.UserContext(), userID(c), id, "delete")
+	if err != nil {
+		return err
+	}
+	if _, err := s.hidePost(c, p, req.Reason); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -160,15 +160,19 @@ func TestLandBackWhereYouWere(t *testing.T) {
 	}
 }
 
+// hideable is a forum with bob's reply id in his thread tid, for the admin to hide.
+func hideable(t *testing.T) (e *env, admin, bob *client, tid, id int64) {
+	e = newEnv(t)
+	admin, bob = e.admin(), e.user("bob")
+	tid, _ = bob.thread("xinyu", "主题", "正文")
+	return e, admin, bob, tid, int64(bob.reply(tid, "加微信领红包", 0)["id"].(float64))
+}
+
 // TestHideAsksForAReason: a moderator's button says hide, the page asks why, the
 // reason is in the audit log and told to the author; a post's own author deletes
 // instead, and never sees a report or hide button on it.
 func TestHideAsksForAReason(t *testing.T) {
-	e := newEnv(t)
-	admin := e.admin()
-	bob := e.user("bob")
-	tid, _ := bob.thread("xinyu", "主题", "正文")
-	id := int64(bob.reply(tid, "加微信领红包", 0)["id"].(float64))
+	e, admin, bob, tid, id := hideable(t)
 
 	form := admin.page(fmt.Sprintf("/p/%d/delete", id))
 	if !strings.Contains(form.Body, "<h1>隐藏 #2</h1>") || !strings.Contains(form.Body, `name="reason"`) || strings.Contains(form.Body, ">删除<") {
@@ -200,6 +204,40 @@ func TestHideAsksForAReason(t *testing.T) {
 	if page := bob.page(fmt.Sprintf("/t/%d", tid)); !strings.Contains(page.Body, rule) || !strings.Contains(page.Body, `class="signed report"`) {
 		t.Fatalf("no rule hiding the report button on one's own posts")
 	}
+}
+
+// TestAPIHideTellsTheReason: a moderator's DELETE with a reason tells the author, with
+// it; hiding the hidden post again changes nothing, and a hide after a restore tells
+// the new reason on the one notification.
+func TestAPIHideTellsTheReason(t *testing.T) {
+	_, admin, bob, _, id := hideable(t)
+	reason := func() any {
+		ns := notificationsOf(t, bob)
+		if len(ns) != 1 || ns[0]["kind"] != "post_hidden" || int64(ns[0]["post_id"].(float64)) != id {
+			t.Fatalf("bob's notifications: %v", ns)
+		}
+		return ns[0]["reason"]
+	}
+	hide := func(why string) {
+		t.Helper()
+		if r := admin.do("DELETE", fmt.Sprintf("/api/v1/posts/%d", id), map[string]string{"reason": why}); r.Status != 204 {
+			t.Fatalf("hide: %d %s", r.Status, r.Body)
+		}
+	}
+	hide("广告")
+	waitFor(t, func() bool { return len(notified(t, bob)["post_hidden"]) == 1 })
+	if got := reason(); got != "广告" {
+		t.Fatalf("reason %v", got)
+	}
+	hide("别的") // stores nothing: the post was hidden already
+	if got := reason(); got != "广告" {
+		t.Fatalf("hiding the hidden post again made the reason %v", got)
+	}
+	if r := admin.do("POST", fmt.Sprintf("/api/v1/posts/%d/restore", id), nil); r.Status/100 != 2 {
+		t.Fatalf("restore: %d %s", r.Status, r.Body)
+	}
+	hide("再次")
+	waitFor(t, func() bool { return reason() == "再次" })
 }
 
 // TestHeldPostTellsItsAuthor: a post held for review says so to its author at once, on

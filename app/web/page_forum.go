@@ -287,7 +287,7 @@ func (s *Server) formDeletePost(c *fiber.Ctx) error {
 	reason := strings.Clone(c.FormValue("reason"))
 	if p.AuthorID != uid && strings.TrimSpace(reason) == "" {
 		err = fault.Invalid("reason", "err_hide_reason")
-	} else if q, herr := s.hidePost(c, p.ID, reason); herr != nil {
+	} else if q, herr := s.hidePost(c, p, reason); herr != nil {
 		err = herr
 	} else {
 		p = q
@@ -300,19 +300,18 @@ func (s *Server) formDeletePost(c *fiber.Ctx) error {
 	return c.Redirect(postURL(p, c.FormValue("view")), fiber.StatusSeeOther)
 }
 
-// hidePost deletes or hides a post; the author of a post hidden by a moderator is told,
-// with the reason.
-func (s *Server) hidePost(c *fiber.Ctx, id int64, reason string) (*forum.Post, error) {
+// hidePost deletes or hides p (read with PostFor "delete"). What the author of a post
+// hidden by a moderator is owed, with the reason, is stored before the hide: the
+// notifier writes it after, so a crash in between delays it and loses nothing.
+func (s *Server) hidePost(c *fiber.Ctx, p *forum.Post, reason string) (*forum.Post, error) {
 	uid := userID(c)
-	p, changed, err := s.Forum.HidePost(c.UserContext(), uid, id, reason)
-	if err != nil || !changed || p.AuthorID == uid {
-		return p, err
+	if !p.Deleted {
+		if err := s.Notify.OweHidden(c.UserContext(), uid, p, strings.TrimSpace(reason)); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.Notify.NotifyHidden(c.UserContext(), uid, p, strings.TrimSpace(reason)); err != nil {
-		// The post is hidden: a lost notification must not read as a failed hide.
-		s.Log.Error("notify the author of a hidden post", "post", p.ID, "err", err)
-	}
-	return p, nil
+	p, _, err := s.Forum.HidePost(c.UserContext(), uid, p.ID, reason)
+	return p, err
 }
 
 // asFormError picks out the errors a form shows next to its fields instead of an error page.
