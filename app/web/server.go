@@ -122,6 +122,8 @@ func New(d Deps) (*Server, error) {
 	// Every request gets an id (a caller's own X-Request-ID is kept) that the logs and
 	// a 500's body carry, so a person can quote it.
 	s.app.Use(dropOddRequestID, requestid.New(requestid.Config{Generator: utils.UUIDv4}))
+	// Outside the deadline, so the error pages it renders are covered too.
+	s.app.Use(withSecurityHeaders, compressed())
 	s.app.Use(s.deadline)
 	s.routes()
 	return s, nil
