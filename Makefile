@@ -16,6 +16,10 @@ test: deps browser lint ## everything: lint, unit, conformance (SQLite + FerretD
 deps:
 	$(GO) mod download
 
+# axe-core for the browser tests' accessibility check, from frontend/package-lock.json.
+# Skipped when node_modules already matches the lock, so it runs offline once installed.
+AXE := frontend/node_modules/axe-core/axe.min.js
+
 # gofmt, go vet, staticcheck (pinned, fetched as a Go module) and go.mod as `go mod tidy` leaves it.
 lint:
 	@test -z "$$(gofmt -l cmd app realtime search policy frontend)" || { gofmt -l cmd app realtime search policy frontend; echo 'gofmt: the files above are not formatted'; exit 1; }
@@ -25,12 +29,20 @@ lint:
 
 # Browser tests drive Debian's Chromium; install it (and CJK fonts, so the screenshots
 # show Chinese text) when it is missing. Needs root or sudo, as on CI.
-browser:
+browser: $(AXE)
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
+
+$(AXE): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing Debian's npm for the accessibility check"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 bench: ## seed 10k threads / 200k posts and measure the budgets
 	$(GO) run ./cmd/jiayuan bench
