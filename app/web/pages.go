@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -71,6 +72,7 @@ type pages struct {
 	frag     *template.Template // the cacheable fragments: _*.html
 	catalogs i18n.Catalogs
 	assets   map[string]asset
+	deflated *deflatedFragments // the fragments, compressed once (gzip.go)
 }
 
 // view is what every page template gets.
@@ -119,7 +121,7 @@ func newPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: assets}
+	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: assets, deflated: newDeflatedFragments()}
 	funcs := template.FuncMap{
 		"asset":  p.assetURL,
 		"when":   func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
@@ -232,7 +234,21 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) 
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("Content-Language", l)
 	c.Set(fiber.HeaderContentSecurityPolicy, contentPolicy(v.Nonce))
-	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+	// Every browser takes gzip, so pages go out as gzip built around their cached
+	// fragments, compressed once (gzip.go), even to one that would take brotli.
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if !c.Request().Header.HasAcceptEncoding("gzip") {
+		return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+	}
+	g := newGzipPage(s.pages.deflated)
+	err := t.ExecuteTemplate(g, "layout", v)
+	body, ferr := g.finish()
+	if err = cmp.Or(err, ferr); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentEncoding, "gzip")
+	c.Response().SetBodyRaw(body)
+	return nil
 }
 
 // fragment renders a cacheable piece of a page to HTML.
@@ -241,6 +257,7 @@ func (p *pages) fragment(name string, data any) (template.HTML, error) {
 	if err := p.frag.ExecuteTemplate(&b, name, data); err != nil {
 		return "", err
 	}
+	p.deflated.remember(b.String())
 	return template.HTML(b.String()), nil //nolint:gosec // output of html/template
 }
 

@@ -1,0 +1,101 @@
+package web
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"sync"
+	"unsafe"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// A page is rendered per request around fragments that the page cache keeps (a thread's
+// posts, a board's threads), and compressing the whole page on every request costs more
+// than rendering it: the bench's thread pages fell to a fifth of their rate. So each
+// fragment is deflated once, when it is rendered, and a page goes out as gzip made of its
+// per-request parts, deflated as they are written, around the fragment's ready blocks. A
+// deflate stream may be cut after a sync flush, and blocks compressed from an empty
+// history refer to nothing before them, so the pieces join into one valid stream.
+
+// minFragment is the smallest fragment worth keeping deflated; smaller writes are never
+// looked up.
+const minFragment = 1024
+
+// deflatedFragments remembers the deflated blocks of recent fragments by their text. It
+// keeps the text alive past the page cache's eviction, so it is small.
+type deflatedFragments struct{ lru *lru.Cache[string, []byte] }
+
+func newDeflatedFragments() *deflatedFragments {
+	c, _ := lru.New[string, []byte](256) // fails only for a size of 0 or less
+	return &deflatedFragments{lru: c}
+}
+
+// remember deflates a fragment, sync-flushed: byte-aligned and not final, so more blocks
+// may follow it.
+func (d *deflatedFragments) remember(html string) {
+	if len(html) < minFragment {
+		return
+	}
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.DefaultCompression) // fails only for a bad level
+	_, _ = fw.Write([]byte(html))                          // a bytes.Buffer never fails
+	_ = fw.Flush()
+	d.lru.Add(html, b.Bytes())
+}
+
+var pageDeflaters = sync.Pool{New: func() any {
+	fw, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return fw
+}}
+
+// gzipPage is a writer that turns a template's output into a gzip body.
+type gzipPage struct {
+	frags *deflatedFragments
+	out   bytes.Buffer
+	fw    *flate.Writer
+	crc   uint32
+	size  uint32
+}
+
+func newGzipPage(frags *deflatedFragments) *gzipPage {
+	g := &gzipPage{frags: frags, fw: pageDeflaters.Get().(*flate.Writer)}
+	g.out.Grow(16 << 10)
+	// ID, deflate, no flags, no time, no extra flags, unknown OS (RFC 1952).
+	g.out.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
+	g.fw.Reset(&g.out)
+	return g
+}
+
+// Write deflates p, or, when p is a remembered fragment (html/template writes a
+// template.HTML value in one Write), ends the blocks so far and splices in its own.
+func (g *gzipPage) Write(p []byte) (int, error) {
+	g.crc = crc32.Update(g.crc, crc32.IEEETable, p)
+	g.size += uint32(len(p))
+	if len(p) >= minFragment {
+		// The key is only looked up, never kept: no need to copy p into a string.
+		if blocks, ok := g.frags.lru.Get(unsafe.String(unsafe.SliceData(p), len(p))); ok {
+			if err := g.fw.Flush(); err != nil {
+				return 0, err
+			}
+			g.out.Write(blocks)
+			g.fw.Reset(&g.out) // an empty history: what follows refers to nothing before
+			return len(p), nil
+		}
+	}
+	return g.fw.Write(p)
+}
+
+// finish ends the stream and returns the gzip body; g must not be used after it.
+func (g *gzipPage) finish() ([]byte, error) {
+	err := g.fw.Close()
+	g.fw.Reset(nil)
+	pageDeflaters.Put(g.fw)
+	g.fw = nil
+	if err != nil {
+		return nil, err
+	}
+	g.out.Write(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, g.crc), g.size))
+	return g.out.Bytes(), nil
+}
