@@ -8,7 +8,9 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/gofiber/fiber/v2"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // A page is rendered per request around fragments that the page cache keeps (a thread's
@@ -98,4 +100,47 @@ func (g *gzipPage) finish() ([]byte, error) {
 	}
 	g.out.Write(binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, g.crc), g.size))
 	return g.out.Bytes(), nil
+}
+
+// cachedBodies keeps the brotli and gzip forms of bodies that are sent again and again
+// as they are (the cached thread JSON), by their text, so each is compressed once.
+type cachedBodies struct {
+	lru *lru.Cache[string, *bodyForms]
+}
+
+type bodyForms struct {
+	once         sync.Once
+	brotli, gzip []byte
+}
+
+func newCachedBodies() *cachedBodies {
+	c, _ := lru.New[string, *bodyForms](256) // fails only for a size of 0 or less
+	return &cachedBodies{lru: c}
+}
+
+// send answers with body, compressed once for all the requests that get the same body.
+func (b *cachedBodies) send(c *fiber.Ctx, body []byte) error {
+	h := &c.Request().Header
+	br, gz := h.HasAcceptEncoding("br"), h.HasAcceptEncoding("gzip")
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if len(body) < minFragment || !br && !gz {
+		return c.Send(body)
+	}
+	forms, ok := b.lru.Get(unsafe.String(unsafe.SliceData(body), len(body)))
+	if !ok {
+		forms = &bodyForms{}
+		if prev, had, _ := b.lru.PeekOrAdd(string(body), forms); had {
+			forms = prev
+		}
+	}
+	forms.once.Do(func() {
+		forms.brotli = fasthttp.AppendBrotliBytesLevel(nil, body, fasthttp.CompressBrotliDefaultCompression)
+		forms.gzip = fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressDefaultCompression)
+	})
+	if br {
+		c.Set(fiber.HeaderContentEncoding, "br")
+		return c.Send(forms.brotli)
+	}
+	c.Set(fiber.HeaderContentEncoding, "gzip")
+	return c.Send(forms.gzip)
 }

@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 // TestGzipPageSplicesFragments: a page written around a remembered fragment is one valid
@@ -45,6 +49,33 @@ func TestGzipPageSplicesFragments(t *testing.T) {
 		}
 		if spliced := bytes.Contains(body, blocks); spliced != strings.Contains(strings.Join(parts, ""), frag) {
 			t.Errorf("%d parts: fragment blocks spliced in: %v", len(parts), spliced)
+		}
+	}
+}
+
+// TestCachedBodiesCompressedOnce: a body sent again and again goes out as the brotli or
+// gzip form made the first time, and a client that takes neither gets it plain.
+func TestCachedBodiesCompressedOnce(t *testing.T) {
+	b := newCachedBodies()
+	body := []byte(strings.Repeat(`{"body":"本周认真学习了党章。"},`, 200))
+	app := fiber.New()
+	app.Get("/", func(c *fiber.Ctx) error { return b.send(c, body) })
+	get := func(enc string) *http.Response {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Accept-Encoding", enc)
+		res, err := app.Test(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, enc := range []string{"br", "gzip", "br", "gzip", ""} {
+		res := get(enc)
+		raw, _ := io.ReadAll(res.Body)
+		forms, ok := b.lru.Get(string(body))
+		want := map[string][]byte{"br": forms.brotli, "gzip": forms.gzip, "": body}[enc]
+		if !ok || res.Header.Get("Content-Encoding") != enc || !bytes.Equal(raw, want) || b.lru.Len() != 1 {
+			t.Errorf("Accept-Encoding %q: %s, %d bytes, not the form made once", enc, res.Header.Get("Content-Encoding"), len(raw))
 		}
 	}
 }

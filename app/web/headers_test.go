@@ -89,9 +89,9 @@ func TestCompressedAnswers(t *testing.T) {
 		}
 		unbrotli := func(b []byte) ([]byte, error) { return io.ReadAll(brotli.NewReader(bytes.NewReader(b))) }
 		for enc, unpack := range map[string]func([]byte) ([]byte, error){
-			"br":                     unbrotli,
-			"gzip":                   gunzip,
-			"identity":               func(b []byte) ([]byte, error) { return b, nil },
+			"br":                      unbrotli,
+			"gzip":                    gunzip,
+			"identity":                func(b []byte) ([]byte, error) { return b, nil },
 			"gzip, deflate, br, zstd": nil, // a browser: pages come as gzip, built around their cached parts
 		} {
 			r := u.page(path, "Accept-Encoding", enc)
