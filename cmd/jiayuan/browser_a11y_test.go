@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"jiayuan/app/accounts"
 	"jiayuan/app/node"
 	"jiayuan/app/testkit"
 )
@@ -71,19 +72,26 @@ func signIn(ctx context.Context, t *testing.T, base, name, password string) {
 	}
 }
 
-// a11ySite is a node with an admin (the fullest header) signed in and a thread with
-// replies that search finds.
-func a11ySite(t *testing.T) (base string, n *node.Node, thread string) {
+// startWithAdmin runs a node whose admin signs in with "admin-password".
+func startWithAdmin(t *testing.T) (string, *node.Node, *accounts.User) {
 	t.Helper()
-	base, n = startNodeWith(t, "--data", t.TempDir())
-	ctx := t.Context()
-	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
+	base, n := startNodeWith(t, "--data", t.TempDir())
+	if _, _, err := n.Accounts.EnsureAdmin(t.Context(), "admin-password"); err != nil {
 		t.Fatal(err)
 	}
-	admin, err := n.Accounts.UserByName(ctx, "admin")
+	admin, err := n.Accounts.UserByName(t.Context(), "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return base, n, admin
+}
+
+// a11ySite is a node with an admin (the fullest header) and a thread with replies that
+// search finds.
+func a11ySite(t *testing.T) (base string, n *node.Node, thread string) {
+	t.Helper()
+	base, n, admin := startWithAdmin(t)
+	ctx := t.Context()
 	th, _, err := n.Forum.CreateThread(ctx, admin.ID, "xinyu", "第一季度学习心得交流", "大家好，这里交流**学习**心得。详见[学习材料](/b/xinyu)。")
 	if err != nil {
 		t.Fatal(err)
