@@ -16,7 +16,7 @@ import (
 // A page is rendered per request around fragments that the page cache keeps (a thread's
 // posts, a board's threads), and compressing the whole page on every request costs more
 // than rendering it: the bench's thread pages fell to a fifth of their rate. So each
-// fragment is deflated once, when it is rendered, and a page goes out as gzip made of its
+// fragment is deflated once, the first time a page sends it, and a page goes out as gzip made of its
 // per-request parts, deflated as they are written, around the fragment's ready blocks. A
 // deflate stream may be cut after a sync flush, and blocks compressed from an empty
 // history refer to nothing before them, so the pieces join into one valid stream.
@@ -25,26 +25,50 @@ import (
 // looked up.
 const minFragment = 1024
 
-// deflatedFragments remembers the deflated blocks of recent fragments by their text. It
-// keeps the text alive past the page cache's eviction, so it is small.
-type deflatedFragments struct{ lru *lru.Cache[string, []byte] }
+// deflatedFragments remembers recent fragments by their text, with their deflated
+// blocks once a page has sent them. By text, not by identity, so that the same posts
+// rendered again (the page cache off or evicted) are not compressed again. It keeps the
+// text alive past the page cache's eviction, so it is small.
+type deflatedFragments struct {
+	lru *lru.Cache[string, *fragmentBlocks]
+}
+
+type fragmentBlocks struct {
+	once   sync.Once
+	blocks []byte // sync-flushed: byte-aligned and not final, so more blocks may follow
+}
 
 func newDeflatedFragments() *deflatedFragments {
-	c, _ := lru.New[string, []byte](256) // fails only for a size of 0 or less
+	c, _ := lru.New[string, *fragmentBlocks](256) // fails only for a size of 0 or less
 	return &deflatedFragments{lru: c}
 }
 
-// remember deflates a fragment, sync-flushed: byte-aligned and not final, so more blocks
-// may follow it.
+// remember marks html as a fragment; it is deflated when first sent (a guest's plain
+// request or an uncached render need not pay for it).
 func (d *deflatedFragments) remember(html string) {
-	if len(html) < minFragment {
-		return
+	if len(html) >= minFragment {
+		d.lru.PeekOrAdd(html, &fragmentBlocks{})
 	}
-	var b bytes.Buffer
-	fw, _ := flate.NewWriter(&b, flate.DefaultCompression) // fails only for a bad level
-	_, _ = fw.Write([]byte(html))                          // a bytes.Buffer never fails
-	_ = fw.Flush()
-	d.lru.Add(html, b.Bytes())
+}
+
+// blocksOf returns the deflated blocks of p if p is a remembered fragment.
+func (d *deflatedFragments) blocksOf(p []byte) ([]byte, bool) {
+	if len(p) < minFragment {
+		return nil, false
+	}
+	// The key is only looked up, never kept: no need to copy p into a string.
+	f, ok := d.lru.Get(unsafe.String(unsafe.SliceData(p), len(p)))
+	if !ok {
+		return nil, false
+	}
+	f.once.Do(func() {
+		var b bytes.Buffer
+		fw, _ := flate.NewWriter(&b, flate.DefaultCompression) // fails only for a bad level
+		_, _ = fw.Write(p)                                     // a bytes.Buffer never fails
+		_ = fw.Flush()
+		f.blocks = b.Bytes()
+	})
+	return f.blocks, true
 }
 
 var pageDeflaters = sync.Pool{New: func() any {
@@ -75,16 +99,13 @@ func newGzipPage(frags *deflatedFragments) *gzipPage {
 func (g *gzipPage) Write(p []byte) (int, error) {
 	g.crc = crc32.Update(g.crc, crc32.IEEETable, p)
 	g.size += uint32(len(p))
-	if len(p) >= minFragment {
-		// The key is only looked up, never kept: no need to copy p into a string.
-		if blocks, ok := g.frags.lru.Get(unsafe.String(unsafe.SliceData(p), len(p))); ok {
-			if err := g.fw.Flush(); err != nil {
-				return 0, err
-			}
-			g.out.Write(blocks)
-			g.fw.Reset(&g.out) // an empty history: what follows refers to nothing before
-			return len(p), nil
+	if blocks, ok := g.frags.blocksOf(p); ok {
+		if err := g.fw.Flush(); err != nil {
+			return 0, err
 		}
+		g.out.Write(blocks)
+		g.fw.Reset(&g.out) // an empty history: what follows refers to nothing before
+		return len(p), nil
 	}
 	return g.fw.Write(p)
 }

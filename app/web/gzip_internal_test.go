@@ -19,7 +19,7 @@ func TestGzipPageSplicesFragments(t *testing.T) {
 	d := newDeflatedFragments()
 	frag := strings.Repeat(`<article class="post"><p>本周认真学习了党章。</p></article>`, 200)
 	d.remember(frag)
-	blocks, _ := d.lru.Get(frag)
+	blocks, _ := d.blocksOf([]byte(frag))
 	for _, parts := range [][]string{
 		{"<!doctype html><title>主题</title><main>", frag, "</main><footer>页脚</footer>"},
 		{frag},
