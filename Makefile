@@ -19,15 +19,17 @@ test: deps browser lint ## everything: lint, unit, conformance (SQLite + FerretD
 deps:
 	$(GO) mod download
 
-# The two OpenAPI linters, from frontend/package-lock.json; installed when missing or
-# older than the lock, so they run offline once installed.
+# The npm tools of the tests (axe-core for the browser tests' accessibility check, the
+# two OpenAPI linters), from frontend/package-lock.json: installed when missing or older
+# than the lock, so they run offline once installed.
+NODE_MODULES := frontend/node_modules/.installed
 SPECTRAL := frontend/node_modules/.bin/spectral
 REDOCLY := frontend/node_modules/.bin/redocly
 
 # gofmt, go vet, staticcheck (pinned, fetched as a Go module), go.mod as `go mod tidy`
 # leaves it, and the OpenAPI document through Redocly's and Spectral's rules (errors fail,
 # warnings are shown).
-lint: $(SPECTRAL)
+lint: $(NODE_MODULES)
 	@test -z "$$(gofmt -l cmd app realtime search policy frontend)" || { gofmt -l cmd app realtime search policy frontend; echo 'gofmt: the files above are not formatted'; exit 1; }
 	$(GO) vet ./...
 	$(GO) mod tidy -diff
@@ -35,9 +37,9 @@ lint: $(SPECTRAL)
 	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(REDOCLY) lint --format=stylish app/web/openapi.json
 	$(SPECTRAL) lint --ruleset frontend/spectral.json app/web/openapi.json
 
-$(SPECTRAL): frontend/package.json frontend/package-lock.json
+$(NODE_MODULES): frontend/package.json frontend/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { \
-		echo "installing Debian's npm for the OpenAPI linters"; \
+		echo "installing Debian's npm for the test tools"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -45,7 +47,7 @@ $(SPECTRAL): frontend/package.json frontend/package-lock.json
 
 # Browser tests drive Debian's Chromium; install it (and CJK fonts, so the screenshots
 # show Chinese text) when it is missing. Needs root or sudo, as on CI.
-browser:
+browser: $(NODE_MODULES)
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

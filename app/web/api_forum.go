@@ -77,7 +77,7 @@ func (s *Server) apiThread(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(body)
+	return s.bodies.send(c, body)
 }
 
 // authorsOf loads, in one query, the authors of a page's posts and of its thread.

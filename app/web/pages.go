@@ -1,18 +1,22 @@
 package web
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"mime"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 	"golang.org/x/text/language"
 
 	"jiayuan/app/accounts"
@@ -36,10 +40,31 @@ func mustZone(name string) *time.Location {
 }
 
 type asset struct {
-	body  []byte
-	ctype string
-	hash  string
+	body, gzip, brotli []byte // compressed once, at start
+	ctype              string
+	hash               string
 }
+
+// staticAssets are the embedded files, hashed and compressed: the same for every
+// server in the process, and brotli at its best level is slow, so built once.
+var staticAssets = sync.OnceValues(func() (map[string]asset, error) {
+	assets := map[string]asset{}
+	err := fs.WalkDir(frontend.Static, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(frontend.Static, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		assets[path.Base(name)] = asset{body: body, ctype: mime.TypeByExtension(path.Ext(name)), hash: hex.EncodeToString(sum[:6]),
+			gzip:   fasthttp.AppendGzipBytesLevel(nil, body, fasthttp.CompressBestCompression),
+			brotli: fasthttp.AppendBrotliBytesLevel(nil, body, fasthttp.CompressBrotliBestCompression)}
+		return nil
+	})
+	return assets, err
+})
 
 // pages holds the parsed templates, catalogs and hashed assets, built once at start.
 type pages struct {
@@ -47,6 +72,7 @@ type pages struct {
 	frag     *template.Template // the cacheable fragments: _*.html
 	catalogs i18n.Catalogs
 	assets   map[string]asset
+	deflated *deflatedFragments // the fragments, compressed once (gzip.go)
 }
 
 // view is what every page template gets.
@@ -61,6 +87,29 @@ type view struct {
 	Data   any
 	// Links to the moderation queue and the admin pages, for those who may use them.
 	Mod, Admin bool
+	// Nonce lets the page's own inline style past the Content-Security-Policy.
+	Nonce string
+	// Langs are the language switch's links: this page, its query kept.
+	Langs []langLink
+}
+
+type langLink struct {
+	Lang, Label, Href string
+	Current           bool
+}
+
+var langLabels = map[string]string{"zh-Hans": "简", "zh-Hant": "繁", "en": "EN"}
+
+// langLinks lead to the page being read in each language, with its query (a search's
+// q, a thread's view and page) kept.
+func langLinks(c *fiber.Ctx, cur string) []langLink {
+	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
+	out := make([]langLink, 0, len(i18n.Languages))
+	for _, l := range i18n.Languages {
+		q.Set("lang", l)
+		out = append(out, langLink{Lang: l, Label: langLabels[l], Href: c.Path() + "?" + q.Encode(), Current: l == cur})
+	}
+	return out
 }
 
 func newPages() (*pages, error) {
@@ -68,21 +117,11 @@ func newPages() (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: map[string]asset{}}
-	if err := fs.WalkDir(frontend.Static, "static", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := fs.ReadFile(frontend.Static, name)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(body)
-		p.assets[path.Base(name)] = asset{body: body, ctype: mime.TypeByExtension(path.Ext(name)), hash: hex.EncodeToString(sum[:6])}
-		return nil
-	}); err != nil {
+	assets, err := staticAssets()
+	if err != nil {
 		return nil, err
 	}
+	p := &pages{tmpl: map[string]*template.Template{}, catalogs: cats, assets: assets, deflated: newDeflatedFragments()}
 	funcs := template.FuncMap{
 		"asset":  p.assetURL,
 		"when":   func(t time.Time) string { return t.In(displayZone).Format("2006-01-02 15:04") },
@@ -170,7 +209,8 @@ func lang(c *fiber.Ctx) string {
 func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) error {
 	l := lang(c)
 	w := caller(c)
-	v := view{Lang: l, T: s.pages.catalogs[l], User: w.user, Path: c.Path(), Title: title, Data: data}
+	v := view{Lang: l, T: s.pages.catalogs[l], User: w.user, Path: c.Path(), Title: title, Data: data,
+		Nonce: styleNonce(), Langs: langLinks(c, l)}
 	if w.session != nil {
 		v.CSRF = w.session.CSRFToken
 	}
@@ -194,7 +234,22 @@ func (s *Server) render(c *fiber.Ctx, status int, page, title string, data any) 
 	c.Status(status).Type("html", "utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("Content-Language", l)
-	return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+	c.Set(fiber.HeaderContentSecurityPolicy, contentPolicy(v.Nonce))
+	// Every browser takes gzip, so pages go out as gzip built around their cached
+	// fragments, compressed once (gzip.go), even to one that would take brotli.
+	c.Vary(fiber.HeaderAcceptEncoding)
+	if !c.Request().Header.HasAcceptEncoding("gzip") {
+		return t.ExecuteTemplate(c.Response().BodyWriter(), "layout", v)
+	}
+	g := newGzipPage(s.pages.deflated)
+	err := t.ExecuteTemplate(g, "layout", v)
+	body, ferr := g.finish()
+	if err = cmp.Or(err, ferr); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentEncoding, "gzip")
+	c.Response().SetBodyRaw(body)
+	return nil
 }
 
 // fragment renders a cacheable piece of a page to HTML.
@@ -203,6 +258,7 @@ func (p *pages) fragment(name string, data any) (template.HTML, error) {
 	if err := p.frag.ExecuteTemplate(&b, name, data); err != nil {
 		return "", err
 	}
+	p.deflated.remember(b.String())
 	return template.HTML(b.String()), nil //nolint:gosec // output of html/template
 }
 
@@ -227,5 +283,15 @@ func (s *Server) staticAsset(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 	}
 	c.Set(fiber.HeaderContentType, a.ctype)
+	c.Vary(fiber.HeaderAcceptEncoding)
+	h := &c.Request().Header
+	switch {
+	case h.HasAcceptEncoding("br"):
+		c.Set(fiber.HeaderContentEncoding, "br")
+		return c.Send(a.brotli)
+	case h.HasAcceptEncoding("gzip"):
+		c.Set(fiber.HeaderContentEncoding, "gzip")
+		return c.Send(a.gzip)
+	}
 	return c.Send(a.body)
 }

@@ -77,13 +77,15 @@ type Server struct {
 	pages   *pages
 	metrics *httpMetrics
 	cache   *cache.Cache
+	bodies  *cachedBodies // the cache's JSON bodies, compressed once (gzip.go)
 	trusted []*net.IPNet  // --trusted-proxies
 	timeout time.Duration // of each request
 }
 
 // New builds the server and its route table. It fails if a template does not parse.
 func New(d Deps) (*Server, error) {
-	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(int64(d.Config.PageCacheMB) << 20)}
+	s := &Server{Deps: d, metrics: newHTTPMetrics(), cache: cache.New(int64(d.Config.PageCacheMB) << 20),
+		bodies: newCachedBodies()}
 	p, err := newPages()
 	if err != nil {
 		return nil, err
@@ -122,6 +124,8 @@ func New(d Deps) (*Server, error) {
 	// Every request gets an id (a caller's own X-Request-ID is kept) that the logs and
 	// a 500's body carry, so a person can quote it.
 	s.app.Use(dropOddRequestID, requestid.New(requestid.Config{Generator: utils.UUIDv4}))
+	// Outside the deadline, so the error pages it renders are covered too.
+	s.app.Use(withSecurityHeaders, compressed())
 	s.app.Use(s.deadline)
 	s.routes()
 	return s, nil

@@ -17,15 +17,8 @@ import (
 // the posts away and says the thread is no longer available to them.
 func TestBrowserLiveThreadMovedAway(t *testing.T) {
 	exe := chromium(t)
-	base, n := startNodeWith(t, "--data", t.TempDir())
+	base, n, admin := startWithAdmin(t)
 	ctx := t.Context()
-	if _, _, err := n.Accounts.EnsureAdmin(ctx, "admin-password"); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := n.Accounts.UserByName(ctx, "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
 	level := forum.AccessModerators
 	if _, err := n.Forum.CreateBoard(ctx, admin.ID, forum.BoardInput{Slug: "mods", Name: l10n.Text{"zh-Hans": "版主议事"}, ReadAccess: &level, PostAccess: &level}); err != nil {
 		t.Fatal(err)

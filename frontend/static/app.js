@@ -37,6 +37,19 @@ function setupDraft(form) {
   form.addEventListener('submit', () => { try { localStorage.removeItem(key); } catch {} });
 }
 
+// Ctrl+Enter (⌘+Enter on a Mac) sends, as in most chat and mail programs. requestSubmit
+// runs the form's checks and submit listeners (the draft is dropped) as a click would.
+function setupSendKey(form) {
+  const body = form.querySelector('textarea[name=body]');
+  body.setAttribute('aria-keyshortcuts', 'Control+Enter Meta+Enter');
+  body.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}
+
 function setupPreview(form) {
   const btn = form.querySelector('.js-preview');
   const out = form.querySelector('.preview');
@@ -83,7 +96,7 @@ function setupReplyLinks() {
   });
 }
 
-document.querySelectorAll('form.editor').forEach((f) => { setupDraft(f); setupPreview(f); });
+document.querySelectorAll('form.editor').forEach((f) => { setupDraft(f); setupSendKey(f); setupPreview(f); });
 // Delete links open a confirmation page without JavaScript; with it, a dialog and a
 // form post carrying the session's CSRF token save the round trip.
 document.addEventListener('click', (ev) => {

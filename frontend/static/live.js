@@ -12,6 +12,7 @@ function setState(state) {
   dot.hidden = false;
   dot.classList.toggle('on', state === 'live');
   dot.textContent = dot.dataset[state] || '';
+  dot.title = dot.textContent;
   dot.dataset.state = state;
 }
 
