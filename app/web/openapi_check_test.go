@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/andybalholm/brotli"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -71,6 +74,11 @@ func checkAnswer(t *testing.T, req *http.Request, res *http.Response) {
 	res.Body = io.NopCloser(bytes.NewReader(raw))
 	if err != nil {
 		return // the caller sees the same failure
+	}
+	// The caller gets the bytes as sent; the document describes them uncompressed.
+	if raw, err = decoded(res.Header.Get("Content-Encoding"), raw); err != nil {
+		t.Errorf("%s %s: %v", req.Method, req.URL.Path, err)
+		return
 	}
 	name := req.Method + " " + req.URL.Path
 	// The document's server is the relative /api/v1: route on the path alone.
@@ -158,4 +166,24 @@ func TestBranchesAsDocumented(t *testing.T) {
 	if s, _ := secretary().(map[string]any); s == nil || s["username"] != "zhishu" {
 		t.Fatalf("secretary after the grant: %v", s)
 	}
+}
+
+// decoded undoes a Content-Encoding.
+func decoded(encoding string, body []byte) ([]byte, error) {
+	var r io.Reader
+	switch encoding {
+	case "":
+		return body, nil
+	case "gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		r = zr
+	case "br":
+		r = brotli.NewReader(bytes.NewReader(body))
+	default:
+		return nil, fmt.Errorf("unexpected Content-Encoding %q", encoding)
+	}
+	return io.ReadAll(r)
 }
