@@ -216,6 +216,9 @@ func TestOversizedBodyFromGoClient(t *testing.T) {
 		if r := (resp{Status: res.StatusCode, Body: string(raw)}); r.Status != 413 || r.errCode(t) != "too_large" {
 			t.Fatalf("attempt %d: %d %s", i, r.Status, r.Body)
 		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Content-Security-Policy") == "" {
+			t.Fatalf("attempt %d: a 413 without the security headers: %v", i, res.Header)
+		}
 	}
 }
 

@@ -58,6 +58,7 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		status = fbe.Code
 		if status == fiber.StatusRequestEntityTooLarge {
 			drainOnClose(c.Context().Conn())
+			securityHeaders(c) // refused before any middleware ran
 		}
 		if b, ok := fiberErrors[fbe.Code]; ok {
 			body = apiErrorBody{Code: b.Code, Message: s.pages.catalogs.Text(l, b.Message)}
