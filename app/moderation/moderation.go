@@ -27,6 +27,8 @@ type Store interface {
 // Notifier tells a user something happened (the outcome of their report).
 type Notifier interface {
 	NotifyUser(ctx context.Context, userID int64, kind string, actorID int64, p *forum.Post) error
+	// OweHidden records, before a hide, that p's author is to be told of it and why.
+	OweHidden(ctx context.Context, actorID int64, p *forum.Post, reason string) error
 }
 
 // Guard is the part of moderation the forum consults on every write: whether the

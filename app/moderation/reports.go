@@ -236,7 +236,23 @@ func (s *Service) applyOutcome(ctx context.Context, userID int64, rep *Report, r
 	if res.Outcome == ReportDismissed {
 		return nil
 	}
-	if err := s.forum.DeletePost(ctx, userID, rep.PostID); err != nil {
+	// The author is told, as for a hide from the post's page: the moderator's note is
+	// the reason, or else what the post was reported for.
+	p, err := s.forum.PostByID(ctx, rep.PostID)
+	if err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(res.Note)
+	if reason == "" {
+		reason = rep.Reason
+	}
+	reason = truncateRunes(reason, 500)
+	if !p.Deleted {
+		if err := s.notify.OweHidden(ctx, userID, p, reason); err != nil {
+			return err
+		}
+	}
+	if _, _, err := s.forum.HidePost(ctx, userID, rep.PostID, reason); err != nil {
 		return err
 	}
 	if res.Outcome == ReportSilenced {
@@ -244,4 +260,15 @@ func (s *Service) applyOutcome(ctx context.Context, userID int64, rep *Report, r
 		return err
 	}
 	return nil
+}
+
+// truncateRunes cuts s to at most n characters.
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }

@@ -307,3 +307,41 @@ func TestHeldPostTellsItsAuthor(t *testing.T) {
 		t.Fatalf("the notifications page:\n%s", page.Body)
 	}
 }
+
+// TestReportHideTellsTheAuthor: a post hidden by resolving a report is a hide like any
+// other: its author is told, with the moderator's note as the reason, or with what the
+// post was reported for when the moderator wrote none.
+func TestReportHideTellsTheAuthor(t *testing.T) {
+	e, admin, bob, tid, pid := hideable(t)
+	carol := e.user("carol")
+	report := func(post int64) int64 {
+		t.Helper()
+		r := carol.do("POST", fmt.Sprintf("/api/v1/posts/%d/report", post), map[string]string{"reason": "广告"})
+		if r.Status != 201 {
+			t.Fatalf("report: %d %s", r.Status, r.Body)
+		}
+		return id(r.json(t), "report")
+	}
+	resolve := func(rid int64, note string) {
+		t.Helper()
+		if r := admin.do("POST", fmt.Sprintf("/api/v1/reports/%d/resolve", rid), map[string]string{"outcome": "hidden", "note": note}); r.Status != 200 {
+			t.Fatalf("resolve: %d %s", r.Status, r.Body)
+		}
+	}
+	reasons := func() map[int64]any {
+		out := map[int64]any{}
+		for _, n := range notificationsOf(t, bob) {
+			if n["kind"] == "post_hidden" {
+				out[int64(n["post_id"].(float64))] = n["reason"]
+			}
+		}
+		return out
+	}
+	resolve(report(pid), "违反版规：广告")
+	other := int64(bob.reply(tid, "又一条广告", 0)["id"].(float64))
+	resolve(report(other), "")
+	waitFor(t, func() bool { return len(reasons()) == 2 })
+	if got := reasons(); got[pid] != "违反版规：广告" || got[other] != "广告" {
+		t.Fatalf("the reasons bob was told: %v", got)
+	}
+}
