@@ -179,4 +179,6 @@ type PostStore interface {
 	SetPostHeld(ctx context.Context, id int64, held bool, at time.Time) error
 	// HeldPosts returns posts waiting for review, oldest first.
 	HeldPosts(ctx context.Context, limit int) ([]*Post, error)
+	// HeldPostsBy returns one author's posts waiting for review in one thread, oldest first.
+	HeldPostsBy(ctx context.Context, threadID, authorID int64) ([]*Post, error)
 }

@@ -208,23 +208,13 @@ func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Po
 }
 
 // Pending returns the user's own posts in a thread that wait for review, oldest
-// first: they see them marked pending, nobody else sees them at all. Held posts are
-// few (the queue shows 500), so the thread's are picked from them.
+// first: they see them marked pending, nobody else sees them at all.
 func (s *Service) Pending(ctx context.Context, userID, threadID int64) ([]*Post, error) {
 	if userID == 0 {
 		return nil, nil
 	}
-	ps, err := s.store.HeldPosts(ctx, 500)
-	if err != nil {
-		return nil, fault.Wrap(err, "list held posts")
-	}
-	var out []*Post
-	for _, p := range ps {
-		if p.ThreadID == threadID && p.AuthorID == userID {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	ps, err := s.store.HeldPostsBy(ctx, threadID, userID)
+	return ps, fault.Wrap(err, "list held posts")
 }
 
 // Review approves a held post (it appears, is pushed and indexed) or rejects it (it is

@@ -210,6 +210,11 @@ func (s *Store) HeldPosts(ctx context.Context, limit int) ([]*forum.Post, error)
 	return find(ctx, s.posts, bson.M{"held": true}, page(limit, bson.E{Key: "_id", Value: 1}), (*postDoc).post)
 }
 
+func (s *Store) HeldPostsBy(ctx context.Context, threadID, authorID int64) ([]*forum.Post, error) {
+	return find(ctx, s.posts, bson.M{"held": true, "thread_id": threadID, "author_id": authorID},
+		options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}), (*postDoc).post)
+}
+
 func (s *Store) updatePost(ctx context.Context, id int64, set bson.M) error {
 	res, err := s.posts.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set})
 	if err != nil {

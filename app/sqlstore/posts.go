@@ -143,6 +143,10 @@ func (s *Store) HeldPosts(ctx context.Context, limit int) ([]*forum.Post, error)
 	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE held = 1 ORDER BY id LIMIT ?`, limit)
 }
 
+func (s *Store) HeldPostsBy(ctx context.Context, threadID, authorID int64) ([]*forum.Post, error) {
+	return s.posts(ctx, `SELECT `+postCols+` FROM posts WHERE held = 1 AND thread_id = ? AND author_id = ? ORDER BY id`, threadID, authorID)
+}
+
 func (s *Store) affectOne(ctx context.Context, q string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, q, args...)
 	if err != nil {

@@ -281,4 +281,15 @@ func testHeldPosts(t *testing.T, s ForumStore) {
 		t.Fatalf("release did not mark the post changed: %v", p.ChangedAt)
 	}
 	isNotFound(t, s.SetPostHeld(ctx, 987654, true, at(6)), "SetPostHeld(missing)")
+
+	// One author's held posts in one thread: not another's, not another thread's.
+	mine := &forum.Post{ThreadID: th.ID, AuthorID: u.ID, Body: "又一条", HTML: "又一条", CreatedAt: at(7), Held: true}
+	must(t, s.CreatePost(ctx, mine))
+	other := newUser(t, s, "bob")
+	th2, _ := newThread(t, s, b, u, "T2", at(7))
+	must(t, s.CreatePost(ctx, &forum.Post{ThreadID: th.ID, AuthorID: other.ID, Body: "别人的", HTML: "别人的", CreatedAt: at(8), Held: true}))
+	must(t, s.CreatePost(ctx, &forum.Post{ThreadID: th2.ID, AuthorID: u.ID, Body: "别处的", HTML: "别处的", CreatedAt: at(8), Held: true}))
+	if q, err := s.HeldPostsBy(ctx, th.ID, u.ID); err != nil || len(q) != 1 || q[0].ID != mine.ID {
+		t.Fatalf("HeldPostsBy = %d, %v", len(q), err)
+	}
 }
