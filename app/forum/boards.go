@@ -45,7 +45,7 @@ func (s *Service) requireManage(userID int64) error {
 	if s.auth.Allowed(userID, "*", "boards", "manage") {
 		return nil
 	}
-	return deny(userID, "err_only_admins_manage_boards")
+	return fault.Deny(userID, "err_only_admins_manage_boards")
 }
 
 // apply checks and copies the set fields of in onto b. Its texts become new maps: b is

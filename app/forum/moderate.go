@@ -188,7 +188,7 @@ func (s *Service) HeldPosts(ctx context.Context, userID int64, limit int) ([]*Po
 		}
 	}
 	if len(boards) == 0 {
-		return nil, nil, nil, deny(userID, "err_moderate_no_board")
+		return nil, nil, nil, fault.Deny(userID, "err_moderate_no_board")
 	}
 	ps, err := s.store.HeldPosts(ctx, 500)
 	if err != nil {

@@ -92,19 +92,12 @@ type Moderation struct {
 // BoardDomain is the policy domain of a board.
 func BoardDomain(slug string) string { return "board:" + slug }
 
-func deny(userID int64, key string) error {
-	if userID == 0 {
-		return fault.Unauthorized("err_sign_in_first")
-	}
-	return fault.Forbidden(key)
-}
-
 // require asks the policy whether the user may act on object in b.
 func (s *Service) require(userID int64, b *Board, object, action string) error {
 	if s.auth.Allowed(userID, BoardDomain(b.Slug), object, action) {
 		return nil
 	}
-	return deny(userID, "err_not_allowed_to_do")
+	return fault.Deny(userID, "err_not_allowed_to_do")
 }
 
 // access asks whether the user may read or post in b, by the board's access level: a
